@@ -97,3 +97,31 @@ class LimitViolationError(SmpctlError, ValueError):
 
 class SimulatorError(SmpctlError):
     """The simulated pen was asked for something it cannot do (bad URL option, …)."""
+
+
+class NotArmedError(NakError):
+    """RUN before ARM."""
+
+
+class EStopLatchedError(NakError):
+    """Emergency stop latched: re-arm first."""
+
+
+class FaultActiveError(NakError):
+    """A stop fault's cause is still present."""
+
+
+class BatteryLowError(NakError):
+    """Battery below 15 %: the pen refuses to arm or run."""
+
+
+class PenBusyError(NakError):
+    """Not allowed while the motor runs."""
+
+
+class NoHandshakeError(NakError):
+    """The pen has not seen HELLO (it rebooted?)."""
+
+
+class ReconnectRefusedError(WrongPenError):
+    """After a link loss, a pen with another serial number answered on the port."""

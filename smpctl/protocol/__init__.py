@@ -15,6 +15,7 @@ from .codec import (
 )
 from .codes import (
     BOOTLOADER_MAGIC,
+    FRAME_GAP_S,
     MAX_FRAME,
     MAX_PAYLOAD,
     OVERHEAD,
@@ -22,6 +23,9 @@ from .codes import (
     PROTOCOL_MINOR,
     SOF,
     STOP_FAULTS,
+    USB_PID_DFU,
+    USB_PID_PEN,
+    USB_VID,
     CalibrationKey,
     Capability,
     ConfigKey,
@@ -67,6 +71,7 @@ from .messages import (
 
 __all__ = [
     "BOOTLOADER_MAGIC",
+    "FRAME_GAP_S",
     "MAX_FRAME",
     "MAX_PAYLOAD",
     "OVERHEAD",
@@ -74,6 +79,9 @@ __all__ = [
     "PROTOCOL_MINOR",
     "SOF",
     "STOP_FAULTS",
+    "USB_PID_DFU",
+    "USB_PID_PEN",
+    "USB_VID",
     "Ack",
     "Arm",
     "CalibrationKey",

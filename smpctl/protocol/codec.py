@@ -54,9 +54,16 @@ def _hello_reply_from(fields: tuple[Any, ...]) -> m.HelloReply:
 def _hello_reply_to(msg: m.HelloReply) -> tuple[Any, ...]:
     f: list[Any] = list(msg)
     for i in (2, 6):
-        raw = str(f[i]).encode("ascii")
+        name = m.HelloReply._fields[i]
+        try:
+            raw = str(f[i]).encode("ascii")
+        except UnicodeEncodeError:
+            raise EncodeError(f"HelloReply field {name} is not ASCII: {f[i]!r}") from None
         if len(raw) > 16:
-            raise EncodeError(f"HelloReply field {m.HelloReply._fields[i]} longer than 16 bytes")
+            raise EncodeError(f"HelloReply field {name} longer than 16 bytes")
+        if b"\0" in raw:
+            # NUL is the padding: the receiver would cut the text there.
+            raise EncodeError(f"HelloReply field {name} contains NUL: {f[i]!r}")
         f[i] = raw
     return tuple(f)
 
@@ -149,6 +156,7 @@ class DecoderStats:
         "bytes_in",
         "bytes_skipped",
         "crc_errors",
+        "expired",
         "frames",
         "malformed",
         "oversize",
@@ -163,6 +171,7 @@ class DecoderStats:
         self.oversize = 0
         self.unknown_types = 0
         self.malformed = 0
+        self.expired = 0
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -246,6 +255,24 @@ class StreamDecoder:
             del buf[:i]
         st.bytes_skipped += skipped
         st.frames += len(out)
+        return out
+
+    def expire(self) -> list[tuple[int, m.Message]]:
+        """Abandon a partial frame after a silence of at least ``FRAME_GAP_S``.
+
+        Senders write a frame in one go, so a frame still incomplete after a silence was a
+        false start byte (line noise) whose LEN promised bytes that will never come. Without
+        this, such a LEN could hold up to 200 following bytes -- a STOP among them -- until
+        enough further traffic arrived. Drops the start byte, rescans what is held and
+        returns the good frames found there.
+        """
+        out: list[tuple[int, m.Message]] = []
+        buf = self._buf
+        while buf:
+            del buf[:1]
+            self.stats.bytes_skipped += 1
+            self.stats.expired += 1
+            out.extend(self.feed(b""))
         return out
 
     def reset(self) -> None:

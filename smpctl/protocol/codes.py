@@ -23,6 +23,9 @@ MAX_PAYLOAD = 200
 wait for (and then discard) hundreds of bytes of good frames."""
 MAX_FRAME = OVERHEAD + MAX_PAYLOAD
 
+FRAME_GAP_S = 0.02
+"""A receiver abandons a partial frame after this much silence (see StreamDecoder.expire)."""
+
 BOOTLOADER_MAGIC = 0xDF00B007
 """REBOOT_BOOTLOADER must carry this value, so a corrupted frame can never reboot a pen."""
 
@@ -216,3 +219,11 @@ class SimFault(IntEnum):
     OVERHEAT = 3
     LOW_BATTERY = 4
     ENCODER = 5
+
+
+USB_VID = 0x1209
+"""pid.codes vendor id used by the reference pen (see docs/protocol.md, physical layer)."""
+USB_PID_PEN = 0x5350
+"""The pen's application firmware: a USB CDC ACM serial port."""
+USB_PID_DFU = 0x5351
+"""The pen's bootloader: a USB DFU 1.1 device."""

@@ -1,0 +1,3 @@
+from smpctl.cli import main
+
+raise SystemExit(main())

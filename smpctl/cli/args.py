@@ -1,0 +1,57 @@
+"""The one argument helper shared by every `smpctl` subcommand and every `tools/` script,
+so `--port`, `--json` and friends mean the same thing everywhere."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from smpctl.errors import SmpctlError
+
+DEFAULT_SIM_URL = "sim://"
+
+
+def add_port(parser: argparse.ArgumentParser, *, positional: bool = False) -> None:
+    """A pen port: a device path, COM name, or any pyserial URL (sim://, socket://)."""
+    help_text = (
+        "serial port or URL of the pen (/dev/ttyACM0, COM3, socket://HOST:PORT, sim://); "
+        "the SIMULATED pen when omitted"
+    )
+    if positional:
+        parser.add_argument("port", nargs="?", default=None, help=help_text)
+    else:
+        parser.add_argument("--port", "-p", default=None, help=help_text)
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def resolve_port(port: str | None) -> tuple[str, bool]:
+    """The URL to open, and whether it is the simulator picked because no pen is attached.
+
+    No port given: the one pen found on USB; none found: the simulated pen; several found:
+    refuse and list them, since guessing which pen is in the practitioner's hand is unsafe.
+    """
+    if port:
+        return port, False
+    from smpctl.discovery import pen_ports
+
+    pens = pen_ports()
+    if len(pens) == 1:
+        return pens[0].device, False
+    if len(pens) > 1:
+        names = ", ".join(p.device for p in pens)
+        raise SmpctlError(f"several pens are attached ({names}): choose one with --port")
+    return DEFAULT_SIM_URL, True
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, sort_keys=False, default=str)
+    sys.stdout.write("\n")
+
+
+def simulated_banner() -> str:
+    return "*** SIMULATED PEN — no needle is driven; records are marked simulated ***"
