@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from smpctl.errors import SmpctlError
 
 # Modules that add a subcommand: each has register(subparsers) -> None and sets func=run.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("smpctl.cli.sim_cmd",)
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "smpctl.cli.pen_cmds",
+    "smpctl.cli.conformance_cmd",
+    "smpctl.cli.sim_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,8 +114,9 @@ for _code, _cls, _fmt in _SPECS:
 
 def payload_size(msg_type: MsgType) -> int:
     """Size in bytes of the payload of ``msg_type`` in this protocol version."""
-    spec = _DECODERS[msg_type]
-    assert spec is not None
+    spec = _DECODERS[msg_type & 0xFF]
+    if spec is None:
+        raise ValueError(f"no message type 0x{msg_type:02x} in this protocol version")
     return spec[0]
 
 
@@ -124,7 +125,7 @@ def type_of(message_class: type) -> MsgType:
     return MsgType(_ENCODERS[message_class][0])
 
 
-def encode(message: m.Message, seq: int) -> bytes:
+def encode(message: m.HostMessage | m.PenMessage, seq: int) -> bytes:
     """One complete frame carrying ``message`` with sequence number ``seq`` (mod 256)."""
     try:
         code, frame, adapt = _ENCODERS[type(message)]

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+
+import smpctl.sim as sim
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def sim_name() -> Iterator[str]:
+    """A fresh name on the simulated USB bus, powered off after the test."""
+    name = f"client{next(_names)}"
+    yield name
+    if sim.BUS.get(name) is not None:
+        sim.BUS.power_off(name)
