@@ -8,10 +8,10 @@ import sys
 import time
 from typing import Any, TextIO
 
-from smpctl.client import LinkEvent, Pen, connect
+from smpctl.client import HostEvent, LinkEvent, Notice, Pen, connect
 from smpctl.discovery import SIM_URL_HINT, list_ports
 from smpctl.errors import SmpctlError
-from smpctl.protocol import CalibrationKey, ConfigKey, Event, EventKind, Fault, Status, Telemetry
+from smpctl.protocol import CalibrationKey, ConfigKey, EventKind, Fault, Status, Telemetry
 
 from .args import add_json, add_port, print_json, resolve_port, simulated_banner
 
@@ -115,9 +115,11 @@ def format_sample(s: Telemetry) -> str:
     )
 
 
-def describe_notice(notice: Event | LinkEvent) -> str:
+def describe_notice(notice: Notice) -> str:
     if isinstance(notice, LinkEvent):
         return f"LINK {notice.kind.value.upper()}: {notice.message}"
+    if isinstance(notice, HostEvent):
+        return f"HOST {notice.kind}: {notice.message}"
     kind = notice.event_kind
     name = kind.name if isinstance(kind, EventKind) else f"event {kind}"
     return f"EVENT {name} code={notice.code} value={notice.value} t={notice.t_us / 1e6:.3f}s"

@@ -7,12 +7,13 @@ import time
 from smpctl.link import Link, open_link
 
 from .identity import PenIdentity, PenLimits
-from .notices import LinkEvent, LinkEventKind, LinkState, Notice
+from .notices import HostEvent, LinkEvent, LinkEventKind, LinkState, Notice
 from .pen import Clock, Opener, Pen, handshake
 from .ring import Ring, RingRead
 from .stats import LinkStats
 
 __all__ = [
+    "HostEvent",
     "LinkEvent",
     "LinkEventKind",
     "LinkState",

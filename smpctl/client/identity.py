@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smpctl import hard_limits as hard
 from smpctl.protocol import Capability, HelloReply
 
 
 @dataclass(frozen=True)
 class PenLimits:
-    """The limits the pen itself enforces (reported at connect). Host limits can only be
-    stricter than these, never looser."""
+    """The limits the pen reported at connect, capped by the hard limits. Profile and
+    clinic limits can only be stricter than these, never looser."""
 
     max_speed_hz: float
     min_stroke_mm: float
@@ -42,14 +43,16 @@ class PenIdentity:
 
     @classmethod
     def from_hello(cls, reply: HelloReply) -> PenIdentity:
+        # A pen that allows more than the hard limits is held to them: the host never
+        # sends past them, whatever the pen would accept.
         limits = PenLimits(
-            max_speed_hz=reply.max_speed_chz / 100,
-            min_stroke_mm=reply.min_stroke_um / 1000,
-            max_stroke_mm=reply.max_stroke_um / 1000,
+            max_speed_hz=min(reply.max_speed_chz / 100, hard.MAX_SPEED_HZ),
+            min_stroke_mm=max(reply.min_stroke_um / 1000, hard.MIN_STROKE_MM),
+            max_stroke_mm=min(reply.max_stroke_um / 1000, hard.MAX_STROKE_MM),
             min_depth_mm=reply.min_depth_um / 1000,
-            max_depth_mm=reply.max_depth_um / 1000,
-            max_current_a=reply.max_current_ma / 1000,
-            max_temp_c=reply.max_temp_cdegc / 100,
+            max_depth_mm=min(reply.max_depth_um / 1000, hard.MAX_DEPTH_MM),
+            max_current_a=min(reply.max_current_ma / 1000, hard.MAX_CURRENT_A),
+            max_temp_c=min(reply.max_temp_cdegc / 100, hard.MAX_TEMP_C),
             watchdog_ms=reply.watchdog_ms,
             max_telemetry_hz=reply.max_telemetry_hz,
             max_slew_hz_per_s=reply.max_slew_hz_per_s,

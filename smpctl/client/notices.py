@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from smpctl.protocol import Event
 
@@ -32,5 +33,17 @@ class LinkEvent:
     serial: str | None = None
 
 
-Notice = Event | LinkEvent
-"""Everything a subscriber receives: the pen's events and the link's."""
+@dataclass(frozen=True)
+class HostEvent:
+    """Something the host did that belongs in the record (a profile applied, a setpoint
+    refused), posted by upper layers through ``Pen.post`` so that every subscriber -- the
+    journal above all -- sees it in order with the pen's own events."""
+
+    kind: str
+    message: str
+    host_t: float
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Notice = Event | LinkEvent | HostEvent
+"""Everything a subscriber receives: the pen's events, the link's and the host's."""

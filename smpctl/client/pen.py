@@ -42,7 +42,7 @@ from smpctl.protocol import (
 
 from . import commands as cmd
 from .identity import PenIdentity
-from .notices import LinkEvent, LinkEventKind, LinkState, Notice
+from .notices import HostEvent, LinkEvent, LinkEventKind, LinkState, Notice
 from .ring import Ring
 from .stats import LinkStats, LinkStatsTracker
 
@@ -206,6 +206,12 @@ class Pen:
                 self._subscribers.remove(callback)
 
         return unsubscribe
+
+    def post(self, kind: str, message: str, **data: Any) -> HostEvent:
+        """Record a host-side event in the notice stream (see ``HostEvent``)."""
+        event = HostEvent(kind, message, self._clock(), dict(data))
+        self._notify(event)
+        return event
 
     def wait_for_state(self, state: LinkState, timeout: float) -> bool:
         with self._state_changed:
