@@ -166,6 +166,8 @@ class Pen:
         self._telemetry_on = True
         self._telemetry_rate: int | None = None
         self.latest: Telemetry | None = None
+        self.last_heartbeat_at: float | None = None
+        """Client clock time the last heartbeat was written (for watchdog measurements)."""
         self._reader = threading.Thread(
             target=self._read_loop, name="smpctl-pen-reader", daemon=True
         )
@@ -238,6 +240,7 @@ class Pen:
         self._hb_counter = (self._hb_counter + 1) & 0xFFFF
         with contextlib.suppress(errors.LinkLostError):
             link.write(encode(Heartbeat(self._hb_counter), self._next_seq()))
+            self.last_heartbeat_at = self._clock()
 
     # ------------------------------------------------------------------ commands
 

@@ -25,7 +25,7 @@ class ParamSpec(NamedTuple):
 
 def config_specs(max_speed_chz: int, max_telemetry_hz: int) -> dict[int, ParamSpec]:
     return {
-        ConfigKey.WATCHDOG_MS: ParamSpec(300, 200, 500),
+        ConfigKey.WATCHDOG_MS: ParamSpec(250, 200, 500),
         ConfigKey.SLEW_HZ_PER_S: ParamSpec(400, 50, 2000),
         ConfigKey.SPEED_CAP_CHZ: ParamSpec(max_speed_chz, 0, max_speed_chz),
         ConfigKey.TELEMETRY_HZ: ParamSpec(200, 1, max_telemetry_hz),

@@ -267,6 +267,11 @@ class SimulatedPen:
 
     # ------------------------------------------------------------------ ground truth
 
+    def clock_time(self, pen_time_s: float) -> float:
+        """The reading of the pen's clock at pen time ``pen_time_s``: lets a benchmark put
+        ground-truth instants on the same time line as the host's monotonic clock."""
+        return self._t0 + pen_time_s
+
     def truth(self) -> GroundTruth:
         hw = self.hardware
         fw = self.firmware

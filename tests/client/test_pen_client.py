@@ -54,7 +54,7 @@ def test_connect_reports_identity_limits_and_simulated(sim_name: str) -> None:
         assert pen.serial.startswith("SIM")
         assert pen.identity.protocol_version == "1.0"
         assert pen.limits.max_speed_hz == 150
-        assert pen.limits.watchdog_ms == 300
+        assert pen.limits.watchdog_ms == 250
         assert pen.identity.as_dict()["simulated"] is True
 
 
@@ -70,9 +70,9 @@ def test_every_command_is_acknowledged_with_the_applied_value(sim_name: str) -> 
         pen.disarm()
         assert pen.set_telemetry_rate(300) == 300
         assert pen.set_telemetry_rate(2000) == 338  # what 115200 baud carries
-        assert pen.read_config(ConfigKey.WATCHDOG_MS) == 300
-        assert pen.write_config(ConfigKey.WATCHDOG_MS, 250) == 250
         assert pen.read_config(ConfigKey.WATCHDOG_MS) == 250
+        assert pen.write_config(ConfigKey.WATCHDOG_MS, 220) == 220
+        assert pen.read_config(ConfigKey.WATCHDOG_MS) == 220
         pen.estop()
         assert wait_until(lambda: bool(latest(pen).status & Status.ESTOP_LATCHED), 1.0, pen)
 

@@ -64,7 +64,7 @@ def test_hello_reply_reports_identity_limits_and_capabilities(host):
     assert reply.caps & Capability.SIMULATED and reply.caps & Capability.DFU_BOOTLOADER
     assert (reply.max_speed_chz, reply.min_stroke_um, reply.max_stroke_um) == (15000, 2000, 4000)
     assert (reply.min_depth_um, reply.max_depth_um) == (0, 2000)
-    assert (reply.max_current_ma, reply.max_temp_cdegc, reply.watchdog_ms) == (3000, 4100, 300)
+    assert (reply.max_current_ma, reply.max_temp_cdegc, reply.watchdog_ms) == (3000, 4100, 250)
     assert (reply.max_telemetry_hz, reply.max_slew_hz_per_s) == (2000, 400)
 
 
@@ -340,7 +340,7 @@ def test_telemetry_rate_clamp_emits_an_event(host):
 def test_read_and_write_params(host):
     host.hello()
     value = host.command(ReadParam(ParamTable.CONFIG, ConfigKey.WATCHDOG_MS))
-    assert value == ParamValue(ParamTable.CONFIG, ConfigKey.WATCHDOG_MS, 300)
+    assert value == ParamValue(ParamTable.CONFIG, ConfigKey.WATCHDOG_MS, 250)
     assert host.ok(WriteParam(ParamTable.CONFIG, ConfigKey.WATCHDOG_MS, 250)).value == 250
     assert host.command(ReadParam(ParamTable.CONFIG, ConfigKey.WATCHDOG_MS)).value == 250
     baud = host.command(ReadParam(ParamTable.CONFIG, ConfigKey.BAUD))
