@@ -95,9 +95,7 @@ def test_monitor_stops_a_running_pen_on_ctrl_c(
 
     monkeypatch.setattr(pen_cmds, "monitor", practitioner_then_ctrl_c)
     assert main(["monitor", sim_url]) == 0
-    stops = [
-        n for n in seen if isinstance(n, Event) and n.kind == EventKind.MOTOR_STOPPED
-    ]
+    stops = [n for n in seen if isinstance(n, Event) and n.kind == EventKind.MOTOR_STOPPED]
     assert stops and stops[0].code == StopReason.HOST_STOP
 
 
