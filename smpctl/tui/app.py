@@ -1,0 +1,389 @@
+"""The dashboard application: owns the pen, ties the heartbeat to its own loop, pulls
+telemetry from the client's ring on timers, and keeps STOP one key away everywhere."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.widgets import Button, RichLog, Static
+
+from smpctl.client import HostEvent, LinkEvent, LinkState, Notice, Pen
+from smpctl.errors import SmpctlError
+from smpctl.protocol import Event, EventKind, SimAction, SimFault, Status, StopReason
+from smpctl.tui.alarms import STOP, AlarmBoard
+from smpctl.tui.screens.help import HelpScreen
+from smpctl.tui.screens.pen_info import PenInfoScreen
+from smpctl.tui.screens.treatment import TreatmentScreen
+from smpctl.tui.widgets.alarm_panel import AlarmPanel
+from smpctl.tui.widgets.readouts import Readouts
+from smpctl.tui.widgets.scalp_map import ZONE_KEYS, ScalpMap, ZoneCell
+from smpctl.tui.widgets.speed_gauge import SpeedGauge
+from smpctl.tui.widgets.trend_plot import TrendPlot
+from smpctl.zones import ScarKind, ZoneCode
+
+ALIVE_EVERY_S = 0.1
+ALIVE_LEASE_S = 0.3
+"""If the UI loop stalls this long, heartbeats stop and the pen's watchdog stops the needle."""
+REFRESH_EVERY_S = 0.1
+PLOT_EVERY_S = 0.2
+SCAR_CYCLE: tuple[ScarKind | None, ...] = (
+    None,
+    ScarKind.SCR_FUT,
+    ScarKind.SCR_FUE,
+    ScarKind.SCR_OTH,
+)
+
+
+def describe(notice: Notice) -> str:
+    if isinstance(notice, LinkEvent):
+        return f"LINK {notice.kind.value}: {notice.message}"
+    if isinstance(notice, HostEvent):
+        return f"{notice.kind}: {notice.message}"
+    kind = notice.event_kind
+    name = kind.name if isinstance(kind, EventKind) else f"event {kind}"
+    extra = ""
+    if notice.kind == EventKind.MOTOR_STOPPED:
+        try:
+            extra = f" ({StopReason(notice.code).name.lower()})"
+        except ValueError:
+            extra = ""
+    return f"pen {name}{extra}"
+
+
+class Dashboard(App[None]):
+    """``connect_pen`` is called on a worker thread: it returns a connected ``Pen``."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "smpctl"
+    BINDINGS = [
+        Binding("space", "stop", "STOP", priority=True),
+        Binding("a", "arm", "arm"),
+        Binding("k", "acknowledge", "ack alarms"),
+        Binding("s", "scar", "scar"),
+        Binding("i", "pen_info", "pen"),
+        Binding("question_mark", "help", "help"),
+        Binding("q", "quit_safely", "quit"),
+        Binding("p", "pedal", "pedal (sim)", show=False),
+        Binding("f5", "sim_fault('stall')", "stall (sim)", show=False),
+        Binding("f6", "sim_fault('overheat')", "over-heat (sim)", show=False),
+        Binding("f7", "sim_fault('overcurrent')", "over-current (sim)", show=False),
+        Binding("f8", "sim_fault('link')", "link drop (sim)", show=False),
+        *(
+            Binding(key, f"zone('{zone.value}')", zone.value, show=False)
+            for key, zone in ZONE_KEYS.items()
+        ),
+    ]
+
+    def __init__(
+        self,
+        connect_pen: Callable[[], Pen],
+        *,
+        simulated: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._connect_pen = connect_pen
+        self.simulated = simulated
+        self.clock = clock
+        self.pen: Pen | None = None
+        self.board = AlarmBoard()
+        self.zone: ZoneCode | None = None
+        self.scar: ScarKind | None = None
+        self.status_message = "Connecting to the pen…"
+        self._tele_cursor = 0
+        self._notice_cursor = 0
+        self._t0_us: int | None = None
+        self._pedal_sim = False
+        self._session_line = ""
+        self.stops_sent = 0
+        self.refreshes = 0
+        self.last_stop_written_at: float | None = None
+
+    # ------------------------------------------------------------------ start
+
+    def on_mount(self) -> None:
+        self.push_screen(TreatmentScreen(self.board, self.simulated))
+        self.set_interval(ALIVE_EVERY_S, self._tick_alive)
+        self.set_interval(REFRESH_EVERY_S, self._refresh)
+        self.set_interval(PLOT_EVERY_S, self._redraw_plot)
+        self._start_connect()
+
+    @work(thread=True, exclusive=True, group="connect")
+    def _start_connect(self) -> None:
+        try:
+            pen = self._connect_pen()
+        except SmpctlError as exc:
+            self.call_from_thread(self._connect_failed, str(exc))
+            return
+        self.call_from_thread(self._connected, pen)
+
+    def _connect_failed(self, message: str) -> None:
+        self.status_message = f"Could not connect: {message}"
+        self.board.raise_host(STOP, f"no pen: {message}", self.clock())
+
+    def _connected(self, pen: Pen) -> None:
+        self.pen = pen
+        self.simulated = self.simulated or pen.simulated
+        self._tele_cursor = pen.telemetry.cursor
+        self._notice_cursor = pen.notices.cursor
+        gauge = self.screen.query(SpeedGauge)
+        for g in gauge:
+            g.max_hz = pen.limits.max_speed_hz
+        ident = pen.identity
+        self.status_message = (
+            f"{ident.model} {ident.serial} fw {ident.firmware}"
+            + (" — SIMULATED" if ident.simulated else "")
+            + ". Choose a zone (1…0), then a to arm."
+        )
+
+    # ------------------------------------------------------------------ loops
+
+    def _tick_alive(self) -> None:
+        """The heartbeat lease renewed from the UI's own loop: a frozen UI stops renewing."""
+        if self.pen is not None:
+            self.pen.alive(ALIVE_LEASE_S)
+
+    def _refresh(self) -> None:
+        pen = self.pen
+        self.refreshes += 1
+        screen = self.screen
+        if pen is not None:
+            read = pen.telemetry.since(self._tele_cursor)
+            self._tele_cursor = read.cursor
+            if read.items:
+                if self._t0_us is None:
+                    self._t0_us = read.items[0].t_us
+                for plot in screen.query(TrendPlot):
+                    plot.add(read.items, self._t0_us)
+            notices = pen.notices.since(self._notice_cursor)
+            self._notice_cursor = notices.cursor
+            for notice in notices.items:
+                self._on_notice(notice)
+        self._update_treatment()
+
+    def _on_notice(self, notice: Notice) -> None:
+        now = self.clock()
+        self.board.raise_for(notice, now)
+        for log in self.screen.query("#event-log").results(RichLog):
+            log.write(f"{time.strftime('%H:%M:%S')} {describe(notice)}")
+        if isinstance(notice, Event) and notice.kind == EventKind.PEDAL_UP:
+            self._pedal_sim = False
+        if isinstance(notice, LinkEvent) and notice.kind.value == "reconnected":
+            self._t0_us = None
+            for plot in self.screen.query(TrendPlot):
+                plot.clear_trend()
+
+    def _link_quality(self) -> tuple[str, str]:
+        pen = self.pen
+        if pen is None:
+            return "connecting…", "bold yellow"
+        if pen.state is LinkState.LOST:
+            return "LOST — reconnect the pen", "bold white on red"
+        st = pen.stats()
+        style = "bold green" if st.seq_gaps == 0 and st.crc_errors == 0 else "bold yellow"
+        return (
+            f"{st.telemetry_hz:4.0f}/s lost {st.seq_gaps} crc {st.crc_errors} "
+            f"rtt {st.rtt_ms_last:.1f} ms",
+            style,
+        )
+
+    def _update_treatment(self) -> None:
+        screen = self.screen
+        if not isinstance(screen, TreatmentScreen) or not screen.is_mounted:
+            return
+        try:
+            self._fill_treatment(screen)
+        except NoMatches:  # the screen is still being composed
+            return
+
+    def _fill_treatment(self, screen: TreatmentScreen) -> None:
+        pen = self.pen
+        sample = pen.latest if pen is not None else None
+        running = bool(sample and sample.status & Status.MOTOR_ON)
+        if sample is not None:
+            screen.query_one(SpeedGauge).show(sample.speed_hz, sample.setpoint_hz, running)
+        screen.query_one(Readouts).show(sample, None, self._link_quality())
+        screen.query_one(ScalpMap).show(self.zone, set(), self.scar.value if self.scar else None)
+        screen.query_one(AlarmPanel).sync()
+        zone = f"zone {self.zone.value} ({self.zone.label})" if self.zone else "no zone chosen"
+        scar = f" + scar {self.scar.value}" if self.scar else ""
+        line = f"{zone}{scar} · {self.status_message}"
+        if line != self._session_line:
+            self._session_line = line
+            screen.query_one("#session-line", Static).update(line)
+
+    def _redraw_plot(self) -> None:
+        for plot in self.screen.query(TrendPlot):
+            plot.redraw()
+
+    # ------------------------------------------------------------------ safety
+
+    def action_stop(self) -> None:
+        """STOP: the motor first, then disarm, so the needle runs again only after a re-arm."""
+        self.stops_sent += 1
+        self.status_message = "STOPPED. Press a to re-arm."
+        self._stop_pen()
+
+    @work(thread=True, group="stop")
+    def _stop_pen(self) -> None:
+        pen = self.pen
+        if pen is None:
+            return
+        try:
+            pen.stop()
+            self.last_stop_written_at = self.clock()
+            pen.disarm()
+        except SmpctlError as exc:
+            self.call_from_thread(
+                self.board.raise_host, STOP, f"STOP not confirmed: {exc}", self.clock()
+            )
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "stop-button":
+            self.action_stop()
+
+    def action_arm(self) -> None:
+        pen = self.pen
+        if pen is None:
+            self.notify("No pen connected.", severity="error")
+            return
+        problems = self.interlock_problems()
+        if problems:
+            self.notify("Cannot arm: " + "; ".join(problems), severity="error", timeout=6)
+            return
+        self._arm_pen()
+
+    def interlock_problems(self) -> list[str]:
+        """What still stops the needle from running (shared/domain.md, "Interlocks")."""
+        problems = []
+        if self.zone is None:
+            problems.append("choose a zone (1…0)")
+        return problems
+
+    @work(thread=True, group="arm")
+    def _arm_pen(self) -> None:
+        pen = self.pen
+        assert pen is not None
+        try:
+            pen.arm()
+            pen.run()
+        except SmpctlError as exc:
+            self.call_from_thread(self.notify, f"Arm refused: {exc}", severity="error", timeout=8)
+            return
+        self.call_from_thread(self._set_status, "ARMED: the needle runs while the pedal is down.")
+
+    def _set_status(self, text: str) -> None:
+        self.status_message = text
+
+    def _pedal_is_down(self) -> bool:
+        pen = self.pen
+        return bool(pen and pen.latest and pen.latest.pedal_down)
+
+    def action_zone(self, code: str) -> None:
+        zone = ZoneCode(code)
+        if self._pedal_is_down():
+            current = self.zone.value if self.zone else "—"
+            self.notify(
+                f"Release the pedal before changing zone (still on {current}).",
+                severity="error",
+            )
+            return
+        self.zone = zone
+        self.status_message = f"Zone {zone.value}. Press a to arm."
+
+    def on_zone_cell_chosen(self, message: ZoneCell.Chosen) -> None:
+        self.action_zone(message.zone.value)
+
+    def action_scar(self) -> None:
+        if self._pedal_is_down():
+            self.notify("Release the pedal before changing the scar overlay.", severity="error")
+            return
+        i = SCAR_CYCLE.index(self.scar)
+        self.scar = SCAR_CYCLE[(i + 1) % len(SCAR_CYCLE)]
+
+    def action_acknowledge(self) -> None:
+        n = self.board.acknowledge_all()
+        if n:
+            self.notify(f"{n} alarm(s) acknowledged.")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_pen_info(self) -> None:
+        self.push_screen(PenInfoScreen(self._pen_text()))
+
+    def _pen_text(self) -> str:
+        pen = self.pen
+        if pen is None:
+            return "No pen connected."
+        ident = pen.identity
+        st = pen.stats()
+        lim = ident.limits
+        lines = [
+            f"model {ident.model}   serial {ident.serial}   firmware {ident.firmware}",
+            f"protocol {ident.protocol_version}   {'SIMULATED' if ident.simulated else 'real pen'}",
+            f"port {pen.url}   link {pen.state.value}",
+            f"limits: speed ≤ {lim.max_speed_hz:g} Hz, stroke {lim.min_stroke_mm:g}–"
+            f"{lim.max_stroke_mm:g} mm, depth ≤ {lim.max_depth_mm:g} mm, watchdog "
+            f"{lim.watchdog_ms} ms",
+            f"link: {st.summary()}",
+        ]
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ simulator
+
+    def _sim(self, action: SimAction, value: int = 0) -> None:
+        pen = self.pen
+        if pen is None or not pen.simulated:
+            self.notify("Simulator keys work only on the simulated pen.", severity="warning")
+            return
+        self._sim_worker(action, value)
+
+    @work(thread=True, group="sim")
+    def _sim_worker(self, action: SimAction, value: int) -> None:
+        pen = self.pen
+        assert pen is not None
+        try:
+            pen.sim(action, value)
+        except SmpctlError as exc:
+            self.call_from_thread(self.notify, f"Simulator: {exc}", severity="error")
+
+    def action_pedal(self) -> None:
+        self._pedal_sim = not self._pedal_sim
+        self._sim(SimAction.PEDAL, int(self._pedal_sim))
+
+    def action_sim_fault(self, which: str) -> None:
+        if which == "link":
+            self._sim(SimAction.LINK_DROP_MS, 1500)
+            return
+        fault = {
+            "stall": SimFault.STALL,
+            "overheat": SimFault.OVERHEAT,
+            "overcurrent": SimFault.OVERCURRENT,
+        }[which]
+        self._sim(SimAction.INJECT_FAULT, int(fault))
+
+    # ------------------------------------------------------------------ quit
+
+    async def action_quit_safely(self) -> None:
+        pen = self.pen
+        if pen is not None:
+            self.pen = None
+            await self._close_pen(pen)
+        self.exit()
+
+    async def _close_pen(self, pen: Pen) -> None:
+        import asyncio
+
+        await asyncio.to_thread(pen.close)
+
+    def on_unmount(self) -> None:
+        pen = self.pen
+        if pen is not None:
+            self.pen = None
+            pen.close()

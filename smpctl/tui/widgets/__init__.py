@@ -1,0 +1,1 @@
+"""Small dashboard widgets, one job each."""
