@@ -20,6 +20,7 @@ from smpctl.protocol import (
     Ack,
     CalibrationKey,
     ConfigKey,
+    EStop,
     Event,
     Heartbeat,
     Hello,
@@ -33,6 +34,7 @@ from smpctl.protocol import (
     ReadParam,
     RunMode,
     SimAction,
+    Stop,
     StreamDecoder,
     Telemetry,
     Unknown,
@@ -55,6 +57,11 @@ MAX_RESENDS = 3
 """... at most three times, with the same sequence number."""
 SILENCE_LOST_S = 0.3
 """No byte for this long while telemetry is on means the link is gone (detect < 500 ms)."""
+SILENCE_SAMPLE_PERIODS = 2.5
+"""... unless the telemetry rate is so low that the pen is silent longer between samples: then
+this many sample periods (a 2 Hz stream is quiet for 500 ms at a time, and is not lost)."""
+SILENCE_RATE_UNKNOWN_S = 1.1
+"""Before the rate is known (the pen's configured default, 1 Hz or more), one slowest period."""
 RECONNECT_POLL_S = 0.1
 READ_TIMEOUT_S = 0.01
 
@@ -151,6 +158,13 @@ class Pen:
         self._seq_lock = threading.Lock()
         self._pending: list[_Transaction] = []
         self._pending_lock = threading.Lock()
+        self._command_lock = threading.Lock()
+        """Stop-and-wait (protocol 7.5): one command outstanding; STOP and ESTOP never wait."""
+        self._resend_lock = threading.Lock()
+        self._stops_sent = 0
+        """STOP/ESTOP frames sent; a command sent before one of them is never resent after it."""
+        self._link_lock = threading.Lock()
+        self._link_failure: tuple[Link, str] | None = None
         self._subscribers: list[Callable[[Notice], None]] = []
         self._state = LinkState.CONNECTED
         self._state_changed = threading.Condition()
@@ -169,7 +183,7 @@ class Pen:
         self.last_heartbeat_at: float | None = None
         """Client clock time the last heartbeat was written (for watchdog measurements)."""
         self._reader = threading.Thread(
-            target=self._read_loop, name="smpctl-pen-reader", daemon=True
+            target=self._run_reader, name="smpctl-pen-reader", daemon=True
         )
         self._reader.start()
 
@@ -196,7 +210,7 @@ class Pen:
         return self._link
 
     def stats(self) -> LinkStats:
-        return self._tracker.snapshot(self._decoder.stats)
+        return self._tracker.snapshot(self._decoder.stats, self._clock())
 
     def subscribe(self, callback: Callable[[Notice], None]) -> Callable[[], None]:
         """Call ``callback`` (on the reader thread: keep it short) for every pen event and
@@ -253,34 +267,64 @@ class Pen:
     def execute(self, command: HostMessage) -> Ack | ParamValue:
         """Send a command, wait for its reply with the documented retry rule.
 
+        Commands travel one at a time; STOP and ESTOP go out at once, even while another
+        command waits, and an unanswered command sent before them is not resent after them
+        (its retry would undo the stop: a RUN re-enabling the needle).
+
         Raises ``NakError`` (subclass by code) when refused, ``PenTimeoutError`` after the
-        last resend, ``LinkLostError`` when the link is down.
+        last resend (the link then counts as lost and is reconnected), ``LinkLostError`` when
+        the link is down.
         """
+        if isinstance(command, Stop | EStop):
+            return self._transact(command, urgent=True)
+        with self._command_lock:
+            return self._transact(command, urgent=False)
+
+    def _transact(self, command: HostMessage, *, urgent: bool) -> Ack | ParamValue:
         link = self._link
         if link is None or self._state is not LinkState.CONNECTED:
             raise errors.LinkLostError(
                 f"pen {self.serial} is not connected ({self._state.value}); "
-                "wait for it to reconnect, then re-arm"
+                + (
+                    "connect again to use it"
+                    if self._state is LinkState.CLOSED
+                    else "the pen stops by itself; wait for it to reconnect, then re-arm"
+                )
             )
         seq = self._next_seq()
         tx = _Transaction(command, seq)
         frame = encode(command, seq)
+        name = type(command).__name__
         with self._pending_lock:
             self._pending.append(tx)
         sent_at = self._clock()
+        stops = self._stops_sent
+        attempt = 0
         try:
-            for attempt in range(MAX_RESENDS + 1):
-                link.write(frame)
-                if tx.done.wait(REPLY_TIMEOUT_S):
+            if urgent:
+                with self._resend_lock:
+                    self._stops_sent += 1
+            link.write(frame)
+            while not tx.done.wait(REPLY_TIMEOUT_S):
+                if attempt == MAX_RESENDS or not self._resend(link, frame, urgent, stops):
                     break
-                if attempt == MAX_RESENDS:
-                    raise errors.PenTimeoutError(
-                        f"pen {self.serial} did not answer {type(command).__name__} after "
-                        f"{MAX_RESENDS + 1} tries; check the cable and the pen's power"
-                    )
+                attempt += 1
         finally:
             with self._pending_lock, contextlib.suppress(ValueError):
                 self._pending.remove(tx)
+        if not tx.done.is_set():
+            if attempt < MAX_RESENDS:
+                raise errors.PenTimeoutError(
+                    f"pen {self.serial} did not answer {name}, and it was not resent because "
+                    f"a STOP was sent meanwhile (a resend could undo the stop). Check the "
+                    f"pen's state and send {name} again if it is still wanted"
+                )
+            self._link_failure = (link, f"no answer to {name} after {attempt + 1} tries")
+            raise errors.PenTimeoutError(
+                f"pen {self.serial} did not answer {name} after {attempt + 1} tries; "
+                "check the cable and the pen's power. The link counts as lost and is "
+                "reconnected when the pen answers again (stopped and disarmed)"
+            )
         self._tracker.on_rtt(self._clock() - sent_at, attempt)
         reply = tx.reply
         if isinstance(reply, BaseException):
@@ -289,6 +333,17 @@ class Pen:
             raise nak_error(command, reply)
         assert isinstance(reply, Ack | ParamValue)
         return reply
+
+    def _resend(self, link: Link, frame: bytes, urgent: bool, stops: int) -> bool:
+        """Resend ``frame`` unless a STOP went out after it was first sent."""
+        if urgent:
+            link.write(frame)
+            return True
+        with self._resend_lock:  # a STOP counted here is on the wire after this resend
+            if self._stops_sent != stops:
+                return False
+            link.write(frame)
+        return True
 
     # typed API ------------------------------------------------------------
 
@@ -371,13 +426,16 @@ class Pen:
                 callback(notice)
             except Exception:  # a subscriber's bug must never stop the reader
                 continue
+            except BaseException:  # not even sys.exit; Ctrl-C in post() still interrupts
+                if threading.current_thread() is not self._reader:
+                    raise
 
     def _set_state(self, state: LinkState) -> None:
         with self._state_changed:
             self._state = state
             self._state_changed.notify_all()
 
-    def _dispatch(self, messages: list[tuple[int, Any]]) -> None:
+    def _dispatch(self, messages: list[tuple[int, Any]], now: float) -> None:
         samples: list[Telemetry] = []
         tracker = self._tracker
         for _seq, msg in messages:
@@ -397,8 +455,17 @@ class Pen:
                             tx.done.set()
                             break
         if samples:
+            tracker.on_samples_arrived(now)
             self.telemetry.extend(samples)
             self.latest = samples[-1]
+
+    def _run_reader(self) -> None:
+        try:
+            self._read_loop()
+        except BaseException as exc:  # a bug here must not leave the client saying CONNECTED
+            self._auto_reconnect = False
+            self._lose_link(f"the client's reader failed ({exc!r}); restart the program")
+            raise
 
     def _read_loop(self) -> None:
         clock = self._clock
@@ -409,6 +476,12 @@ class Pen:
                     return
                 self._try_reconnect()
                 continue
+            failure = self._link_failure
+            if failure is not None:
+                self._link_failure = None
+                if failure[0] is link:
+                    self._lose_link(failure[1])
+                    continue
             now = clock()
             if now >= self._next_hb and now < self._alive_until:
                 self._next_hb = now + self._hb_interval
@@ -426,15 +499,22 @@ class Pen:
                 messages = self._decoder.feed(data)
                 self._tracker.on_chunk(now, len(messages), len(data))
                 if messages:
-                    self._dispatch(messages)
+                    self._dispatch(messages, now)
             elif self._decoder.pending and now - self._last_rx >= FRAME_GAP_S:
-                self._dispatch(self._decoder.expire())
-            elif self._telemetry_on and now - self._last_rx > SILENCE_LOST_S:
-                self._lose_link(f"no data from the pen for {SILENCE_LOST_S * 1000:.0f} ms")
+                self._dispatch(self._decoder.expire(), now)
+            elif self._telemetry_on and now - self._last_rx > self._silence_limit():
+                self._lose_link(f"no data from the pen for {(now - self._last_rx) * 1000:.0f} ms")
+
+    def _silence_limit(self) -> float:
+        rate = self._telemetry_rate
+        period = 1 / rate if rate else self._tracker.sample_period_s()
+        if period is None:
+            return max(SILENCE_LOST_S, SILENCE_RATE_UNKNOWN_S)
+        return max(SILENCE_LOST_S, SILENCE_SAMPLE_PERIODS * period)
 
     def _lose_link(self, reason: str) -> None:
-        link = self._link
-        self._link = None
+        with self._link_lock:
+            link, self._link = self._link, None
         if link is not None:
             link.close()
         self._set_state(LinkState.LOST)
@@ -460,11 +540,11 @@ class Pen:
             return
         try:
             link = self._opener()
-        except errors.SmpctlError:
+        except Exception:  # not back yet, whatever the transport says
             return
         try:
             identity, next_seq = handshake(link, self._clock)
-        except errors.SmpctlError:
+        except Exception:
             link.close()
             return
         if identity.serial != self.serial:
@@ -487,9 +567,7 @@ class Pen:
         with self._seq_lock:
             self._seq = next_seq
         self._last_rx = self._clock()
-        self._link = link
-        self._set_state(LinkState.CONNECTED)
-        if self._telemetry_rate is not None:
+        if self._telemetry_rate is not None:  # before any command of the application's
             with contextlib.suppress(errors.SmpctlError):
                 link.write(
                     encode(
@@ -497,6 +575,12 @@ class Pen:
                         self._next_seq(),
                     )
                 )
+        with self._link_lock:
+            if self._closing.is_set():  # close() came while we were reconnecting
+                link.close()
+                return
+            self._link = link
+        self._set_state(LinkState.CONNECTED)
         self._notify(
             LinkEvent(
                 LinkEventKind.RECONNECTED,
@@ -520,7 +604,10 @@ class Pen:
         self._closing.set()
         if self._reader is not threading.current_thread():
             self._reader.join(timeout=1.0)
-        self._link = None
+        with self._link_lock:  # also a link a reconnect installed while we waited
+            latest, self._link = self._link, None
+        if latest is not None and latest is not link:
+            latest.close()
         if link is not None:
             link.close()
         self._set_state(LinkState.CLOSED)

@@ -59,6 +59,8 @@ class LinkStatsTracker:
         self._t_offset = 0
         self._last_raw_t: int | None = None
         self._last_event_seq: int | None = None
+        self._period_us: float | None = None
+        self._samples_at: float | None = None
         self._rtts: deque[float] = deque(maxlen=256)
         self.samples = 0
         self.seq_gaps = 0
@@ -84,6 +86,8 @@ class LinkStatsTracker:
             gap = (seq - last - 1) % _U32
             if 0 < gap < (_U32 >> 1):
                 self.seq_gaps += gap
+            if gap < (_U32 >> 1) and self._samples and t > self._samples[-1][0]:
+                self._period_us = (t - self._samples[-1][0]) / (gap + 1)
         self._last_seq = seq
         self.samples += 1
         samples = self._samples
@@ -91,6 +95,14 @@ class LinkStatsTracker:
         cutoff = t - int(self._window * 1e6)
         while samples and samples[0][0] < cutoff:
             samples.popleft()
+
+    def on_samples_arrived(self, host_t: float) -> None:
+        self._samples_at = host_t
+
+    def sample_period_s(self) -> float | None:
+        """The pen's sample interval by its own clock, None before two samples."""
+        period = self._period_us
+        return None if period is None else period / 1e6
 
     def on_event_seq(self, event_seq: int) -> None:
         last = self._last_event_seq
@@ -109,15 +121,22 @@ class LinkStatsTracker:
         self._last_seq = None
         self._last_raw_t = None
         self._last_event_seq = None
+        self._period_us = None
         self._samples.clear()
 
-    def snapshot(self, decoder: DecoderStats) -> LinkStats:
+    def snapshot(self, decoder: DecoderStats, now: float | None = None) -> LinkStats:
+        """``now`` (host clock) lets rates fall to zero when the pen goes quiet, instead of
+        showing the last second it spoke forever."""
         arrivals = list(self._arrivals)
+        if now is not None:
+            arrivals = [a for a in arrivals if a[0] >= now - self._window]
         frames = sum(a[1] for a in arrivals)
         nbytes = sum(a[2] for a in arrivals)
         span = arrivals[-1][0] - arrivals[0][0] if len(arrivals) > 1 else 0.0
         window = max(span, self._window) if arrivals else self._window
         samples = list(self._samples)
+        if now is not None and (self._samples_at is None or now - self._samples_at > self._window):
+            samples = []
         hz = 0.0
         jitter = 0.0
         if len(samples) > 2:

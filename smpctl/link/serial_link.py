@@ -69,7 +69,10 @@ def _map_open_error(url: str, exc: BaseException) -> LinkError:
         return PortBusyError(url, holder_of(url) if url.startswith("/") else None)
     if "connection refused" in text or code == errno.ECONNREFUSED:
         return PortNotFoundError(url, available_ports())
-    return LinkError(f"could not open {url!r}: {exc}")
+    return LinkError(
+        f"could not open {url!r}: {exc}. Check the port name or URL: `smpctl devices` lists "
+        "the ports this machine has, and sim:// is the simulated pen."
+    )
 
 
 class SerialLink:
