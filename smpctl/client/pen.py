@@ -330,6 +330,9 @@ class Pen:
         if isinstance(reply, BaseException):
             raise reply
         if isinstance(reply, Nak):
+            if reply.code == NakCode.NO_HANDSHAKE:
+                # the pen rebooted without the link noticing: handshake again, and say so
+                self._link_failure = (link, "the pen rebooted (it asked for HELLO)")
             raise nak_error(command, reply)
         assert isinstance(reply, Ack | ParamValue)
         return reply
