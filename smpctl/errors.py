@@ -6,6 +6,9 @@ can catch ``OSError`` or ``TimeoutError`` as they already do. Messages say what 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class SmpctlError(Exception):
     """Base of every smpctl error."""
@@ -125,3 +128,212 @@ class NoHandshakeError(NakError):
 
 class ReconnectRefusedError(WrongPenError):
     """After a link loss, a pen with another serial number answered on the port."""
+
+
+# ------------------------------------------------------------------ journal
+
+
+class JournalError(SmpctlError):
+    """The session journal cannot be used as asked."""
+
+
+class JournalWriteError(JournalError, OSError):
+    """The journal cannot write. Records not yet written are kept in memory and written
+    once it can; until then the needle must not run."""
+
+    reason = "cannot be written"
+    advice = "Check the disk holding it, or start smpctl with --journal PATH on another disk."
+
+    def __init__(self, path: str, *, kept: int = 0) -> None:
+        self.path = path
+        self.kept = kept
+        text = f"the session journal {path} {self.reason}. {self.advice}"
+        if kept:
+            text += (
+                f" {kept} record(s) not yet written are kept in memory and will be written "
+                "as soon as the journal can write again; the needle cannot run until then."
+            )
+        super().__init__(text)
+
+
+class JournalFullError(JournalWriteError):
+    reason = "cannot be written: the disk is full"
+    advice = (
+        "Free space on the disk holding it (empty the trash, move large files away), then continue."
+    )
+
+
+class JournalReadOnlyError(JournalWriteError, PermissionError):
+    reason = "cannot be written: the file or its disk is read-only"
+    advice = (
+        "Make the file writable by you (or remount the disk read-write), or start smpctl "
+        "with --journal PATH on a writable disk."
+    )
+
+
+class JournalLockedError(JournalWriteError):
+    reason = "is locked by another program"
+    advice = (
+        "Close the other program using it (another smpctl recording a session, a database "
+        "browser, a backup tool holding it open), then try again."
+    )
+
+
+class JournalSchemaError(JournalError):
+    """The journal was written by a newer smpctl, or its schema cannot be read."""
+
+
+class JournalIntegrityError(JournalError):
+    """``smpctl logs verify`` found edited, deleted or unrecorded records."""
+
+
+# ------------------------------------------------------------------ profiles and settings
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(missing)"
+
+
+MISSING: object = _Missing()
+"""The ``value`` of a problem whose key is absent."""
+
+
+def toml_value(value: object) -> str:
+    """A value as it would be written in a TOML file, so a message quotes the file."""
+    if value is MISSING:
+        return "(missing)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ProfileProblem:
+    """One thing wrong in a profile or settings file: where, what, and what is allowed."""
+
+    file: str
+    key_path: str
+    """Dotted path to the key, e.g. ``zones.HL.depth_mm``; empty for the whole file."""
+    value: object
+    allowed: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key_path}" if self.key_path else self.file
+        if self.value is MISSING:
+            return f"{where}: missing; {self.allowed}"
+        if not self.key_path:
+            return f"{where}: {self.allowed}"
+        return f"{where} = {toml_value(self.value)}: {self.allowed}"
+
+
+class ProfileError(SmpctlError, ValueError):
+    """A profile (or settings) file cannot be used; ``problems`` lists every reason."""
+
+    def __init__(self, problems: Sequence[ProfileProblem], summary: str | None = None) -> None:
+        self.problems = list(problems)
+        head = summary or (
+            "a profile file is not valid"
+            if len(self.problems) == 1
+            else f"{len(self.problems)} problems in profile files"
+        )
+        lines = "".join(f"\n  {p}" for p in self.problems)
+        super().__init__(f"{head}; fix the file and run `smpctl profiles check`:{lines}")
+
+
+class ProfileNotFoundError(ProfileError, FileNotFoundError):
+    """No file where a profile (or an ``extends``) points."""
+
+    def __init__(self, problem: ProfileProblem) -> None:
+        self.problems = [problem]
+        SmpctlError.__init__(self, str(problem))
+
+
+class ProfileSyntaxError(ProfileError):
+    """The file is not TOML: ``line`` and ``column`` say where reading stopped."""
+
+    def __init__(self, file: str, line: int | None, column: int | None, reason: str) -> None:
+        self.line = line
+        self.column = column
+        where = f"line {line}, column {column}" if line is not None else "somewhere"
+        problem = ProfileProblem(
+            file, "", None, f"TOML syntax error at {where}: {reason}. Fix the syntax there."
+        )
+        self.problems = [problem]
+        SmpctlError.__init__(self, str(problem))
+
+
+class ProfileCycleError(ProfileError):
+    """Profiles extend each other in a circle, so none of them can be resolved."""
+
+    def __init__(self, file: str, chain: Sequence[str]) -> None:
+        self.chain = list(chain)
+        problem = ProfileProblem(
+            file,
+            "extends",
+            self.chain[-1] if self.chain else None,
+            "profiles extend each other in a cycle ("
+            + " -> ".join(self.chain)
+            + "); make one of them stop extending the other",
+        )
+        self.problems = [problem]
+        SmpctlError.__init__(self, str(problem))
+
+
+class ClinicSettingsError(ProfileError):
+    """The clinic settings file is invalid (it may only tighten the hard limits)."""
+
+    def __init__(self, problems: Sequence[ProfileProblem]) -> None:
+        super().__init__(problems, "the clinic settings file is not valid")
+
+
+class NeedleNotAcceptedError(ProfileError):
+    """The profile asks for a needle cartridge the pen (per the clinic settings) cannot take."""
+
+    def __init__(self, problems: Sequence[ProfileProblem]) -> None:
+        self.problems = list(problems)
+        lines = "".join(f"\n  {p}" for p in self.problems)
+        SmpctlError.__init__(
+            self,
+            "the profile names a needle this pen does not accept; choose a profile for this "
+            "pen's cartridges, or list the cartridge for the pen in the clinic settings "
+            f"(clinic.toml [pens.SERIAL] accepted_needles):{lines}",
+        )
+
+
+class UnknownZoneError(SmpctlError, ValueError):
+    """A zone code, scar kind, skin condition or session that a profile does not define."""
+
+
+class SetpointOutsideLimitsError(LimitViolationError):
+    """A resolved setpoint lies outside the limits in force; nothing was sent."""
+
+    def __init__(self, field: str, value: float, limit: str, came_from: str) -> None:
+        self.field = field
+        self.value = value
+        self.limit = limit
+        self.came_from = came_from
+        super().__init__(
+            f"{field} {value:g} is outside the limits in force: {limit}. It came from "
+            f"{came_from}. Nothing was sent to the pen; choose other modifiers or adjust the "
+            "profile."
+        )
+
+
+class ProfileApplyError(SmpctlError):
+    """Applying a profile failed part way; the pen was stopped and its setpoints restored."""
+
+    def __init__(self, field: str, value: object, reason: str, outcome: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        self.outcome = outcome
+        super().__init__(f"applying the profile failed at {field} = {value}: {reason}. {outcome}")

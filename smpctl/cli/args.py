@@ -55,3 +55,37 @@ def print_json(value: Any) -> None:
 
 def simulated_banner() -> str:
     return "*** SIMULATED PEN — no needle is driven; records are marked simulated ***"
+
+
+def add_journal(parser: argparse.ArgumentParser) -> None:
+    """``--journal PATH``: the session journal to use (else SMPCTL_JOURNAL, else the user's
+    data directory)."""
+    parser.add_argument(
+        "--journal",
+        metavar="PATH",
+        default=None,
+        help="session journal file (default: $SMPCTL_JOURNAL, else the user's data directory)",
+    )
+
+
+def add_profiles_dir(parser: argparse.ArgumentParser) -> None:
+    """Where treatment profiles are looked for, before the shipped set."""
+    parser.add_argument(
+        "--profiles-dir",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="directory of profile files, searched before the shipped set (repeatable; "
+        "default: $SMPCTL_PROFILES, else the user's config directory's profiles/)",
+    )
+
+
+def add_clinic(parser: argparse.ArgumentParser) -> None:
+    """The clinic settings file (stricter limits, accepted needles)."""
+    parser.add_argument(
+        "--clinic",
+        default=None,
+        metavar="FILE",
+        help="clinic settings TOML (default: $SMPCTL_CLINIC, else clinic.toml in the user's "
+        "config directory; an empty value means none)",
+    )

@@ -1,0 +1,94 @@
+"""`smpctl logs ...`: the session journal from the command line.
+
+``logs`` is a group: each module in ``LOGS_SUBCOMMAND_MODULES`` has ``register_logs(sub)``
+adding its own ``logs`` subcommands (the review commands extend it that way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+from typing import Any
+
+from smpctl.journal import Journal, SessionSummary
+
+from .args import add_journal, add_json, print_json
+
+LOGS_SUBCOMMAND_MODULES: tuple[str, ...] = ("smpctl.cli.logs_cmd",)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("logs", help="the session journal: list sessions, verify records")
+    logs_sub = parser.add_subparsers(dest="logs_command", metavar="LOGS_COMMAND")
+    parser.set_defaults(func=lambda _args: _usage(parser))
+    for name in LOGS_SUBCOMMAND_MODULES:
+        importlib.import_module(name).register_logs(logs_sub)
+
+
+def register_logs(logs_sub: Any) -> None:
+    p = logs_sub.add_parser("list", help="list recorded sessions (pseudonyms only)")
+    add_journal(p)
+    add_json(p)
+    p.set_defaults(func=run_list)
+
+    p = logs_sub.add_parser("verify", help="check every record against the hash chain")
+    add_journal(p)
+    add_json(p)
+    p.set_defaults(func=run_verify)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _when(wall: float | None) -> str:
+    if wall is None:
+        return "open"
+    return dt.datetime.fromtimestamp(wall).strftime("%Y-%m-%d %H:%M")
+
+
+def format_session(s: SessionSummary) -> str:
+    flags = (" SIMULATED" if s.simulated else "") + ("" if s.consent else " NO-CONSENT")
+    interrupted = f" ({s.interrupted} interrupted)" if s.interrupted else ""
+    return (
+        f"{s.uid[:8]}  {_when(s.started_wall)} -> {_when(s.ended_wall):16}  "
+        f"client {s.client} #{s.session_number}  {s.passes} passes{interrupted}  "
+        f"{s.strokes} strokes  zones {','.join(s.zones) or '-'}{flags}"
+    )
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with Journal.open(args.journal, writer=False) as journal:
+        sessions = journal.sessions()
+    if args.json:
+        print_json({"journal": str(journal.path), "sessions": [s.as_dict() for s in sessions]})
+        return 0
+    if not sessions:
+        print(f"No sessions recorded in {journal.path}.")
+    for s in sessions:
+        print(format_session(s))
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    with Journal.open(args.journal, writer=False) as journal:
+        report = journal.verify()
+    if args.json:
+        print_json(
+            {
+                "journal": str(journal.path),
+                "records": report.records,
+                "ok": report.ok,
+                "problems": list(report.problems),
+            }
+        )
+    elif report.ok:
+        print(f"journal {journal.path}: {report.records} records, hash chain intact")
+    else:
+        count = len(report.problems)
+        print(f"journal {journal.path}: {count} problem(s) in {report.records} records:")
+        for problem in report.problems:
+            print(f"  {problem}")
+    return 0 if report.ok else 1

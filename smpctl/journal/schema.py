@@ -1,0 +1,172 @@
+"""The journal's schema, versioned with forward migrations only.
+
+``PRAGMA user_version`` holds the version. Records are kept for years, so a newer smpctl
+must read every older journal: each migration turns version N-1 into N in one transaction,
+and never rewrites a record (added columns start NULL, which keeps the hash chain valid).
+``V1`` stays here verbatim: it is what the first version wrote, and the tests upgrade a
+database built from it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from smpctl.errors import JournalSchemaError
+
+V1: tuple[str, ...] = (
+    """CREATE TABLE ledger (
+        seq INTEGER PRIMARY KEY,
+        record_table TEXT NOT NULL,
+        record_uid TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        wall REAL NOT NULL)""",
+    "CREATE INDEX ledger_by_record ON ledger(record_uid)",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE clients (
+        uid TEXT PRIMARY KEY,
+        pseudonym TEXT NOT NULL,
+        display_name TEXT,
+        created_wall REAL NOT NULL)""",
+    "CREATE INDEX clients_by_pseudonym ON clients(pseudonym)",
+    """CREATE TABLE practitioners (
+        uid TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_wall REAL NOT NULL)""",
+    """CREATE TABLE pens (
+        uid TEXT PRIMARY KEY,
+        serial TEXT NOT NULL,
+        model TEXT NOT NULL,
+        firmware TEXT NOT NULL,
+        simulated INTEGER NOT NULL,
+        calibration TEXT NOT NULL,
+        registered_wall REAL NOT NULL)""",
+    """CREATE TABLE sessions (
+        uid TEXT PRIMARY KEY,
+        client_uid TEXT NOT NULL,
+        session_number INTEGER NOT NULL,
+        practitioner_uid TEXT,
+        pen_uid TEXT,
+        consent INTEGER NOT NULL,
+        simulated INTEGER NOT NULL,
+        notes TEXT,
+        started_wall REAL NOT NULL,
+        ended_wall REAL)""",
+    """CREATE TABLE cartridges (
+        uid TEXT PRIMARY KEY,
+        session_uid TEXT,
+        needle TEXT NOT NULL,
+        lot TEXT NOT NULL,
+        expiry TEXT NOT NULL,
+        registered_wall REAL NOT NULL)""",
+    """CREATE TABLE pigments (
+        uid TEXT PRIMARY KEY,
+        session_uid TEXT,
+        shade TEXT NOT NULL,
+        dilution TEXT NOT NULL,
+        lot TEXT NOT NULL,
+        registered_wall REAL NOT NULL)""",
+    """CREATE TABLE passes (
+        uid TEXT PRIMARY KEY,
+        session_uid TEXT,
+        pen_uid TEXT,
+        number INTEGER NOT NULL,
+        zone TEXT,
+        scar TEXT,
+        started_wall REAL NOT NULL,
+        started_t_us INTEGER,
+        ended_wall REAL,
+        ended_t_us INTEGER,
+        outcome TEXT,
+        outcome_detail TEXT,
+        continues_uid TEXT,
+        cartridge_uid TEXT,
+        pigment_uid TEXT,
+        setpoint_hz REAL,
+        depth_mm REAL,
+        samples INTEGER,
+        speed_mean_hz REAL,
+        speed_min_hz REAL,
+        speed_max_hz REAL,
+        strokes INTEGER,
+        peak_current_a REAL,
+        max_temp_c REAL,
+        events TEXT,
+        flag TEXT,
+        note TEXT)""",
+    "CREATE INDEX passes_by_session ON passes(session_uid)",
+    "CREATE INDEX passes_open ON passes(outcome) WHERE outcome IS NULL",
+    """CREATE TABLE events (
+        uid TEXT PRIMARY KEY,
+        session_uid TEXT,
+        pass_uid TEXT,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        code INTEGER,
+        value INTEGER,
+        t_us INTEGER,
+        wall REAL NOT NULL,
+        message TEXT,
+        data TEXT)""",
+    "CREATE INDEX events_by_pass ON events(pass_uid)",
+    """CREATE TABLE telemetry_chunks (
+        uid TEXT PRIMARY KEY,
+        pass_uid TEXT NOT NULL,
+        first_seq INTEGER NOT NULL,
+        samples INTEGER NOT NULL,
+        first_t_us INTEGER NOT NULL,
+        last_t_us INTEGER NOT NULL,
+        last_wall REAL NOT NULL,
+        codec TEXT NOT NULL,
+        data BLOB NOT NULL)""",
+    "CREATE INDEX chunks_by_pass ON telemetry_chunks(pass_uid)",
+)
+
+V2: tuple[str, ...] = (
+    # the profile in force during a pass (profiles arrived after the first journal)
+    "ALTER TABLE passes ADD COLUMN profile_hash TEXT",
+    "ALTER TABLE passes ADD COLUMN setpoints TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2)
+"""MIGRATIONS[n - 1] turns version n - 1 into version n."""
+LATEST = len(MIGRATIONS)
+
+RECORD_TABLES: tuple[str, ...] = (
+    "clients",
+    "practitioners",
+    "pens",
+    "sessions",
+    "cartridges",
+    "pigments",
+    "passes",
+    "events",
+    "telemetry_chunks",
+)
+"""Tables whose rows are chained records (``ledger`` and ``meta`` hold the chain)."""
+
+
+def version_of(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
+    """Bring ``conn`` (autocommit mode) to ``target``; returns the version found."""
+    found = version_of(conn)
+    if found > LATEST:
+        raise JournalSchemaError(
+            f"this journal was written by a newer smpctl (schema {found}, this smpctl reads "
+            f"up to {LATEST}): update smpctl to open it. The journal was not changed."
+        )
+    for version in range(found + 1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version - 1]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return found
