@@ -3,6 +3,7 @@ telemetry from the client's ring on timers, and keeps STOP one key away everywhe
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 
@@ -10,15 +11,19 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import Button, RichLog, Static
+from textual.widgets import Button, DataTable, Input, RichLog, Static
 
 from smpctl.client import HostEvent, LinkEvent, LinkState, Notice, Pen
 from smpctl.errors import SmpctlError
+from smpctl.journal import Journal
 from smpctl.protocol import Event, EventKind, SimAction, SimFault, Status, StopReason
 from smpctl.tui.alarms import STOP, AlarmBoard
+from smpctl.tui.screens.end_session import EndSessionScreen
 from smpctl.tui.screens.help import HelpScreen
 from smpctl.tui.screens.pen_info import PenInfoScreen
+from smpctl.tui.screens.session_start import SessionStartScreen
 from smpctl.tui.screens.treatment import TreatmentScreen
+from smpctl.tui.session_flow import SessionForm, TreatmentSession, ZoneFigures, sessions_of
 from smpctl.tui.widgets.alarm_panel import AlarmPanel
 from smpctl.tui.widgets.readouts import Readouts
 from smpctl.tui.widgets.scalp_map import ZONE_KEYS, ScalpMap, ZoneCell
@@ -31,6 +36,7 @@ ALIVE_LEASE_S = 0.3
 """If the UI loop stalls this long, heartbeats stop and the pen's watchdog stops the needle."""
 REFRESH_EVERY_S = 0.1
 PLOT_EVERY_S = 0.2
+FIGURES_EVERY_S = 1.0
 SCAR_CYCLE: tuple[ScarKind | None, ...] = (
     None,
     ScarKind.SCR_FUT,
@@ -66,6 +72,8 @@ class Dashboard(App[None]):
         Binding("k", "acknowledge", "ack alarms"),
         Binding("s", "scar", "scar"),
         Binding("i", "pen_info", "pen"),
+        Binding("f", "flag", "flag pass"),
+        Binding("e", "end_session", "end session"),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit_safely", "quit"),
         Binding("p", "pedal", "pedal (sim)", show=False),
@@ -83,11 +91,18 @@ class Dashboard(App[None]):
         self,
         connect_pen: Callable[[], Pen],
         *,
+        journal: Journal,
         simulated: bool,
         clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], dt.date] = dt.date.today,
+        initial_form: SessionForm | None = None,
     ) -> None:
         super().__init__()
         self._connect_pen = connect_pen
+        self.journal = journal
+        self.today = today
+        self.session: TreatmentSession | None = None
+        self._initial_form = initial_form
         self.simulated = simulated
         self.clock = clock
         self.pen: Pen | None = None
@@ -100,6 +115,8 @@ class Dashboard(App[None]):
         self._t0_us: int | None = None
         self._pedal_sim = False
         self._session_line = ""
+        self._figures: dict[str, ZoneFigures] = {}
+        self._session_started = 0.0
         self.stops_sent = 0
         self.refreshes = 0
         self.last_stop_written_at: float | None = None
@@ -107,10 +124,11 @@ class Dashboard(App[None]):
     # ------------------------------------------------------------------ start
 
     def on_mount(self) -> None:
-        self.push_screen(TreatmentScreen(self.board, self.simulated))
+        self._show_start()
         self.set_interval(ALIVE_EVERY_S, self._tick_alive)
         self.set_interval(REFRESH_EVERY_S, self._refresh)
         self.set_interval(PLOT_EVERY_S, self._redraw_plot)
+        self.set_interval(FIGURES_EVERY_S, self._refresh_figures)
         self._start_connect()
 
     @work(thread=True, exclusive=True, group="connect")
@@ -121,6 +139,47 @@ class Dashboard(App[None]):
             self.call_from_thread(self._connect_failed, str(exc))
             return
         self.call_from_thread(self._connected, pen)
+
+    def _show_start(self) -> None:
+        self.push_screen(
+            SessionStartScreen(
+                self.simulated, self._history, today=self.today, initial=self._initial_form
+            )
+        )
+
+    def _history(self, pseudonym: str) -> str:
+        """A returning client's earlier sessions, for the start screen."""
+        if not pseudonym.strip():
+            return "Enter a pseudonym to see a returning client's sessions."
+        found = sessions_of(self.journal, pseudonym)
+        if not found:
+            return "New client: no earlier sessions in this journal."
+        lines = []
+        for s in found[-6:]:
+            day = dt.datetime.fromtimestamp(s.started_wall).strftime("%Y-%m-%d")
+            sim = " (simulated)" if s.simulated else ""
+            zones = ", ".join(s.zones) or "no passes"
+            lines.append(f"#{s.session_number} {day}{sim}: {s.passes} passes — {zones}")
+        return "\n".join(lines)
+
+    def on_session_start_screen_submitted(self, message: SessionStartScreen.Submitted) -> None:
+        pen = self.pen
+        if pen is None:
+            self.notify("The pen is not connected yet.", severity="error")
+            return
+        try:
+            self.session = TreatmentSession.start(
+                self.journal, pen, message.form, simulated=self.simulated, today=self.today
+            )
+        except SmpctlError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.zone = None
+        self.scar = None
+        self._figures = {}
+        self._session_started = self.clock()
+        self.status_message = "Session open. Choose a zone (1…0), then a to arm."
+        self.switch_screen(TreatmentScreen(self.board, self.simulated))
 
     def _connect_failed(self, message: str) -> None:
         self.status_message = f"Could not connect: {message}"
@@ -208,14 +267,58 @@ class Dashboard(App[None]):
         if sample is not None:
             screen.query_one(SpeedGauge).show(sample.speed_hz, sample.setpoint_hz, running)
         screen.query_one(Readouts).show(sample, None, self._link_quality())
-        screen.query_one(ScalpMap).show(self.zone, set(), self.scar.value if self.scar else None)
+        done = {ZoneCode(z) for z in self._figures}
+        screen.query_one(ScalpMap).show(self.zone, done, self.scar.value if self.scar else None)
         screen.query_one(AlarmPanel).sync()
         zone = f"zone {self.zone.value} ({self.zone.label})" if self.zone else "no zone chosen"
         scar = f" + scar {self.scar.value}" if self.scar else ""
-        line = f"{zone}{scar} · {self.status_message}"
+        clock = ""
+        if self.session is not None:
+            mins, secs = divmod(int(self.clock() - self._session_started), 60)
+            hours, mins = divmod(mins, 60)
+            form = self.session.form
+            clock = f"{form.client} #{form.session_number} {hours}:{mins:02d}:{secs:02d} · "
+        line = f"{clock}{zone}{scar} · {self.status_message}"
         if line != self._session_line:
             self._session_line = line
             screen.query_one("#session-line", Static).update(line)
+
+    def _refresh_figures(self) -> None:
+        session = self.session
+        screen = self.screen
+        if session is None or not isinstance(screen, TreatmentScreen) or not screen.is_mounted:
+            return
+        figures = session.figures()
+        if figures == self._figures and screen.query_one(DataTable).row_count:
+            return
+        self._figures = figures
+        table = screen.query_one(DataTable)
+        table.clear()
+        previous = session.previous_figures
+        for zone in ZoneCode:
+            now = figures.get(zone.value)
+            last = previous.get(zone.value)
+            if now is None and last is None:
+                continue
+            last_text = (
+                f"{last.passes} passes, {last.strokes} strokes"
+                + (f", {last.mean_hz:.0f} Hz" if last.mean_hz else "")
+                if last
+                else "—"
+            )
+            if now is None:
+                table.add_row(zone.value, "0", "0", "0", "—", "—", "", last_text)
+                continue
+            table.add_row(
+                zone.value,
+                str(now.passes),
+                f"{now.needle_s:.0f}",
+                str(now.strokes),
+                f"{now.mean_hz:.1f}" if now.mean_hz else "—",
+                f"{now.depth_mm:.2f}" if now.depth_mm is not None else "—",
+                f"{now.flags}⚑" if now.flags else "",
+                last_text,
+            )
 
     def _redraw_plot(self) -> None:
         for plot in self.screen.query(TrendPlot):
@@ -228,6 +331,11 @@ class Dashboard(App[None]):
         self.stops_sent += 1
         self.status_message = "STOPPED. Press a to re-arm."
         self._stop_pen()
+        # Space is STOP on every screen, text fields included (safety first); the space
+        # still reaches the field so names and notes can be typed.
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.insert_text_at_cursor(" ")
 
     @work(thread=True, group="stop")
     def _stop_pen(self) -> None:
@@ -260,10 +368,9 @@ class Dashboard(App[None]):
 
     def interlock_problems(self) -> list[str]:
         """What still stops the needle from running (shared/domain.md, "Interlocks")."""
-        problems = []
-        if self.zone is None:
-            problems.append("choose a zone (1…0)")
-        return problems
+        if self.session is None:
+            return ["start a session first (client, cartridge, consent)"]
+        return self.session.interlock_problems(self.zone)
 
     @work(thread=True, group="arm")
     def _arm_pen(self) -> None:
@@ -293,7 +400,11 @@ class Dashboard(App[None]):
                 severity="error",
             )
             return
+        if self.session is None:
+            self.notify("Start a session first.", severity="warning")
+            return
         self.zone = zone
+        self.session.set_zone(zone, self.scar)
         self.status_message = f"Zone {zone.value}. Press a to arm."
 
     def on_zone_cell_chosen(self, message: ZoneCell.Chosen) -> None:
@@ -305,6 +416,36 @@ class Dashboard(App[None]):
             return
         i = SCAR_CYCLE.index(self.scar)
         self.scar = SCAR_CYCLE[(i + 1) % len(SCAR_CYCLE)]
+        if self.session is not None and self.zone is not None:
+            self.session.set_zone(self.zone, self.scar)
+
+    def action_flag(self) -> None:
+        if self.session is None:
+            return
+        try:
+            self.session.flag()
+        except SmpctlError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.notify("Pass flagged.")
+
+    def action_end_session(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        if self._pedal_is_down():
+            self.notify("Release the pedal before ending the session.", severity="error")
+            return
+        self.action_stop()
+        self.session = None
+        summary = session.end()
+        title = f"client {session.form.client}, session {session.form.session_number}"
+        self.push_screen(EndSessionScreen(title, summary), self._after_end)
+
+    def _after_end(self, _result: None) -> None:
+        self.zone = None
+        self.scar = None
+        self.switch_screen(SessionStartScreen(self.simulated, self._history, today=self.today))
 
     def action_acknowledge(self) -> None:
         n = self.board.acknowledge_all()
@@ -371,6 +512,10 @@ class Dashboard(App[None]):
     # ------------------------------------------------------------------ quit
 
     async def action_quit_safely(self) -> None:
+        session = self.session
+        if session is not None:
+            self.session = None
+            session.end()
         pen = self.pen
         if pen is not None:
             self.pen = None
@@ -383,6 +528,10 @@ class Dashboard(App[None]):
         await asyncio.to_thread(pen.close)
 
     def on_unmount(self) -> None:
+        session = self.session
+        if session is not None:
+            self.session = None
+            session.end()
         pen = self.pen
         if pen is not None:
             self.pen = None

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from smpctl.client import Pen, connect
+from smpctl.journal import Journal
 from smpctl.protocol import SimAction, Status
 from smpctl.tui.app import Dashboard
 from smpctl.tui.screens.help import HelpScreen
+from smpctl.tui.session_flow import SessionForm
 from smpctl.zones import ZoneCode
 
 
@@ -33,11 +37,44 @@ def sim_url() -> Iterator[str]:
     proc.wait(timeout=5)
 
 
-def make_app(url: str) -> Dashboard:
-    def connect_pen() -> Pen:
-        return connect(url)
+TODAY = dt.date(2026, 11, 25)
+FORM = SessionForm(
+    client="C-0142",
+    session_number=1,
+    practitioner="AB",
+    cartridge_lot="LOT-991",
+    cartridge_expiry="2027-06-30",
+    pigment_shade="SMP Dark 2",
+    pigment_dilution="1:3",
+    pigment_lot="PG-77",
+    consent=True,
+)
 
-    return Dashboard(connect_pen, simulated=True)
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal.open(tmp_path / "journal.sqlite3") as j:
+        yield j
+
+
+@pytest.fixture
+def make_app(sim_url: str, journal: Journal) -> Callable[..., Dashboard]:
+    def make(form: SessionForm | None = FORM) -> Dashboard:
+        def connect_pen() -> Pen:
+            return connect(sim_url)
+
+        return Dashboard(
+            connect_pen, journal=journal, simulated=True, today=lambda: TODAY, initial_form=form
+        )
+
+    return make
+
+
+async def started(app: Dashboard, pilot: object) -> None:
+    """Wait for the pen, then start the session from the filled start form."""
+    assert await until(pilot, lambda: app.pen is not None and app.pen.latest is not None)
+    await pilot.click("#start-button")  # type: ignore[attr-defined]
+    assert await until(pilot, lambda: app.session is not None)
 
 
 async def until(pilot: object, pred: Callable[[], bool], timeout: float = 3.0) -> bool:
@@ -56,20 +93,22 @@ def status(app: Dashboard) -> int:
 
 
 async def running(app: Dashboard, pilot: object) -> None:
-    assert await until(pilot, lambda: app.pen is not None and app.pen.latest is not None)
+    await started(app, pilot)
     assert app.pen is not None
-    await pilot.press("4")  # type: ignore[attr-defined]
-    await pilot.press("a")  # type: ignore[attr-defined]
+    # keys are tested on their own below; here the actions they bind are called directly,
+    # since every Pilot key press waits up to 2 s for a busy (live) app to go idle
+    app.action_zone("FRN")
+    app.action_arm()
     assert await until(pilot, lambda: bool(status(app) & Status.RUN_ENABLED))
     app.pen.set_speed(100)
     app.pen.sim(SimAction.PEDAL, 1)
     assert await until(pilot, lambda: bool(status(app) & Status.MOTOR_ON))
 
 
-async def test_arming_is_refused_until_a_zone_is_chosen(sim_url: str) -> None:
-    app = make_app(sim_url)
+async def test_arming_is_refused_until_a_zone_is_chosen(make_app: Callable[..., Dashboard]) -> None:
+    app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        assert await until(pilot, lambda: app.pen is not None and app.pen.latest is not None)
+        await started(app, pilot)
         await pilot.press("a")
         await pilot.pause(0.3)
         assert not status(app) & Status.ARMED
@@ -79,8 +118,10 @@ async def test_arming_is_refused_until_a_zone_is_chosen(sim_url: str) -> None:
         assert await until(pilot, lambda: bool(status(app) & Status.ARMED))
 
 
-async def test_space_stops_the_needle_even_from_the_help_dialog(sim_url: str) -> None:
-    app = make_app(sim_url)
+async def test_space_stops_the_needle_even_from_the_help_dialog(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await running(app, pilot)
         await pilot.press("question_mark")
@@ -92,16 +133,18 @@ async def test_space_stops_the_needle_even_from_the_help_dialog(sim_url: str) ->
         assert isinstance(app.screen, HelpScreen)
 
 
-async def test_stop_button_stops_the_needle(sim_url: str) -> None:
-    app = make_app(sim_url)
+async def test_stop_button_stops_the_needle(make_app: Callable[..., Dashboard]) -> None:
+    app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await running(app, pilot)
         await pilot.click("#stop-button")
         assert await until(pilot, lambda: not status(app) & Status.MOTOR_ON)
 
 
-async def test_zone_change_with_the_pedal_down_is_refused(sim_url: str) -> None:
-    app = make_app(sim_url)
+async def test_zone_change_with_the_pedal_down_is_refused(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await running(app, pilot)
         await pilot.press("6")
@@ -114,8 +157,10 @@ async def test_zone_change_with_the_pedal_down_is_refused(sim_url: str) -> None:
         assert app.zone is ZoneCode.CRN
 
 
-async def test_a_frozen_dashboard_lets_the_pen_watchdog_stop_the_needle(sim_url: str) -> None:
-    app = make_app(sim_url)
+async def test_a_frozen_dashboard_lets_the_pen_watchdog_stop_the_needle(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await running(app, pilot)
         assert app.pen is not None
@@ -130,8 +175,10 @@ async def test_a_frozen_dashboard_lets_the_pen_watchdog_stop_the_needle(sim_url:
         assert not sample.status & Status.ARMED
 
 
-async def test_link_drop_raises_an_alarm_and_the_pen_comes_back_stopped(sim_url: str) -> None:
-    app = make_app(sim_url)
+async def test_link_drop_raises_an_alarm_and_the_pen_comes_back_stopped(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await running(app, pilot)
         await pilot.press("f8")
@@ -144,3 +191,52 @@ async def test_link_drop_raises_an_alarm_and_the_pen_comes_back_stopped(sim_url:
         assert not status(app) & (Status.ARMED | Status.MOTOR_ON)
         await pilot.press("k")
         assert not app.board.active
+
+
+async def test_the_needle_cannot_be_armed_before_a_session_is_started(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    app = make_app(None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert await until(pilot, lambda: app.pen is not None and app.pen.latest is not None)
+        app.action_arm()
+        await pilot.pause(0.3)
+        assert not status(app) & Status.ARMED
+        assert app.interlock_problems() == ["start a session first (client, cartridge, consent)"]
+
+
+async def test_an_expired_cartridge_is_refused_at_session_start(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    from dataclasses import replace
+
+    app = make_app(replace(FORM, cartridge_expiry="2026-11-24"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert await until(pilot, lambda: app.pen is not None)
+        await pilot.click("#start-button")
+        await pilot.pause(0.3)
+        assert app.session is None
+        problems = str(app.screen.query_one("#start-problems").render())
+        assert "expired on 2026-11-24" in problems
+
+
+async def test_a_pass_is_recorded_and_shown_in_the_zone_table(
+    make_app: Callable[..., Dashboard], journal: Journal
+) -> None:
+    from textual.widgets import DataTable
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await running(app, pilot)
+        assert app.pen is not None
+        await pilot.pause(0.5)
+        app.pen.sim(SimAction.PEDAL, 0)
+        assert await until(pilot, lambda: "FRN" in app._figures, 4.0)
+        table = app.screen.query_one(DataTable)
+        row = table.get_row_at(0)
+        assert row[0] == "FRN" and row[1] == "1"
+        figures = app._figures["FRN"]
+        assert figures.strokes > 20
+        assert figures.mean_hz is not None and 90 < figures.mean_hz < 110
+    passes = journal.passes()
+    assert len(passes) == 1 and passes[0].zone == "FRN"
