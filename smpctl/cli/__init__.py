@@ -14,6 +14,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "smpctl.cli.pen_cmds",
     "smpctl.cli.conformance_cmd",
     "smpctl.cli.sim_cmd",
+    "smpctl.cli.profiles_cmd",
     "smpctl.cli.logs_cmd",
     "smpctl.cli.dashboard_cmd",
 )
