@@ -16,6 +16,15 @@ from textual.widgets import Button, DataTable, Input, RichLog, Static
 from smpctl.client import HostEvent, LinkEvent, LinkState, Notice, Pen
 from smpctl.errors import SmpctlError
 from smpctl.journal import Journal
+from smpctl.profiles import (
+    NO_CLINIC,
+    AppliedProfile,
+    ClinicSettings,
+    LoadedProfile,
+    apply_setpoints,
+    limits_for,
+    resolve,
+)
 from smpctl.protocol import Event, EventKind, SimAction, SimFault, Status, StopReason
 from smpctl.tui.alarms import STOP, AlarmBoard
 from smpctl.tui.screens.end_session import EndSessionScreen
@@ -96,8 +105,15 @@ class Dashboard(App[None]):
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] = dt.date.today,
         initial_form: SessionForm | None = None,
+        profile: LoadedProfile | None = None,
+        clinic: ClinicSettings = NO_CLINIC,
     ) -> None:
         super().__init__()
+        self.profile = profile
+        self.clinic = clinic
+        self.applied: AppliedProfile | None = None
+        """The setpoints in force, as the pen acknowledged them."""
+        self._applying = False
         self._connect_pen = connect_pen
         self.journal = journal
         self.today = today
@@ -115,6 +131,7 @@ class Dashboard(App[None]):
         self._t0_us: int | None = None
         self._pedal_sim = False
         self._session_line = ""
+        self._profile_line = ""
         self._figures: dict[str, ZoneFigures] = {}
         self._session_started = 0.0
         self.stops_sent = 0
@@ -177,6 +194,8 @@ class Dashboard(App[None]):
         self.zone = None
         self.scar = None
         self._figures = {}
+        self._profile_line = ""
+        self.applied = None
         self._session_started = self.clock()
         self.status_message = "Session open. Choose a zone (1…0), then a to arm."
         self.switch_screen(TreatmentScreen(self.board, self.simulated))
@@ -266,7 +285,12 @@ class Dashboard(App[None]):
         running = bool(sample and sample.status & Status.MOTOR_ON)
         if sample is not None:
             screen.query_one(SpeedGauge).show(sample.speed_hz, sample.setpoint_hz, running)
-        screen.query_one(Readouts).show(sample, None, self._link_quality())
+        stroke = self.applied.setpoints.stroke_mm if self.applied else None
+        screen.query_one(Readouts).show(sample, stroke, self._link_quality())
+        profile_line = self.profile_text()
+        if profile_line != self._profile_line:
+            self._profile_line = profile_line
+            screen.query_one("#pass-line", Static).update(profile_line)
         done = {ZoneCode(z) for z in self._figures}
         screen.query_one(ScalpMap).show(self.zone, done, self.scar.value if self.scar else None)
         screen.query_one(AlarmPanel).sync()
@@ -370,7 +394,14 @@ class Dashboard(App[None]):
         """What still stops the needle from running (shared/domain.md, "Interlocks")."""
         if self.session is None:
             return ["start a session first (client, cartridge, consent)"]
-        return self.session.interlock_problems(self.zone)
+        problems = self.session.interlock_problems(self.zone)
+        if self.profile is not None and self.zone is not None:
+            a = self.applied
+            if self._applying:
+                problems.append("the profile is still being applied")
+            elif a is None or (a.resolved.zone, a.resolved.scar) != (self.zone, self.scar):
+                problems.append(f"the profile for {self.zone.value} is not applied (see alarms)")
+        return problems
 
     @work(thread=True, group="arm")
     def _arm_pen(self) -> None:
@@ -406,6 +437,7 @@ class Dashboard(App[None]):
         self.zone = zone
         self.session.set_zone(zone, self.scar)
         self.status_message = f"Zone {zone.value}. Press a to arm."
+        self._apply_profile()
 
     def on_zone_cell_chosen(self, message: ZoneCell.Chosen) -> None:
         self.action_zone(message.zone.value)
@@ -418,6 +450,69 @@ class Dashboard(App[None]):
         self.scar = SCAR_CYCLE[(i + 1) % len(SCAR_CYCLE)]
         if self.session is not None and self.zone is not None:
             self.session.set_zone(self.zone, self.scar)
+            self._apply_profile()
+
+    def _apply_profile(self) -> None:
+        """Resolve the profile for the zone, session, skin and scar and apply it, all or
+        nothing. The pen is stopped while it changes (the apply sends STOP first)."""
+        if self.profile is None or self.session is None or self.zone is None or not self.pen:
+            return
+        self._applying = True
+        self._apply_worker(self.profile, self.zone, self.scar)
+
+    @work(thread=True, exclusive=True, group="apply")
+    def _apply_worker(self, profile: LoadedProfile, zone: ZoneCode, scar: ScarKind | None) -> None:
+        pen = self.pen
+        session = self.session
+        if pen is None or session is None:
+            return
+        try:
+            limits = limits_for(
+                profile, clinic=self.clinic, pen=pen.identity.limits, pen_name=f"pen {pen.serial}"
+            )
+            resolved = resolve(
+                profile,
+                zone,
+                session.form.session_number,
+                skin=session.form.skin,
+                scar=scar,
+                limits=limits,
+            )
+            previous = self.applied.setpoints if self.applied is not None else None
+            applied = apply_setpoints(pen, resolved, clinic=self.clinic, previous=previous)
+        except SmpctlError as exc:
+            self.call_from_thread(self._apply_failed, zone, str(exc))
+            return
+        self.call_from_thread(self._apply_done, applied)
+
+    def _apply_done(self, applied: AppliedProfile) -> None:
+        self._applying = False
+        self.applied = applied
+        r = applied.resolved
+        if (r.zone, r.scar) == (self.zone, self.scar):
+            self.status_message = f"{r.zone.value}: profile applied. Press a to arm."
+
+    def _apply_failed(self, zone: ZoneCode, message: str) -> None:
+        self._applying = False
+        self.applied = None
+        self.board.raise_host(
+            STOP, f"profile for {zone.value} not applied: {message}", self.clock()
+        )
+        self.status_message = "Profile NOT applied: the needle cannot run (see alarms)."
+
+    def profile_text(self) -> str:
+        a = self.applied
+        if self.profile is None:
+            return "no profile: setpoints as the pen has them"
+        if a is None:
+            return f"profile {self.profile.name}: not applied yet"
+        r = a.resolved
+        mode = r.run_mode if isinstance(r.run_mode, str) else str(r.run_mode)
+        return (
+            f"{r.profile} · {r.zone.value}{' +' + r.scar.value if r.scar else ''} s{r.session} · "
+            f"{r.needle} {r.needle_diameter_mm:g} · {r.speed_hz:g} Hz · stroke {r.stroke_mm:g} · "
+            f"depth {r.depth_mm:g} mm · {mode}"
+        )
 
     def action_flag(self) -> None:
         if self.session is None:

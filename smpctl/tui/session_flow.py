@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from smpctl.client import Pen
 from smpctl.errors import JournalError
 from smpctl.journal import Journal, PassRecord, Recorder, SessionSummary
+from smpctl.profiles import SkinCondition
 from smpctl.zones import ScarKind, ZoneCode
+
+SKIN_CONDITIONS: tuple[str, ...] = tuple(c.value for c in SkinCondition)
 
 
 @dataclass
@@ -32,6 +35,13 @@ class SessionForm:
     pigment_lot: str = ""
     consent: bool = False
     skin: tuple[str, ...] = ()
+
+    @staticmethod
+    def parse_skin(text: str) -> tuple[str, ...]:
+        """``thin, oily`` -> ("thin", "oily"); order and case do not matter."""
+        return tuple(
+            sorted({w.strip().lower() for w in text.replace(";", ",").split(",") if w.strip()})
+        )
 
     def problems(self, today: dt.date) -> list[str]:
         """Every reason the session cannot start yet, in the order of the form."""
@@ -55,6 +65,11 @@ class SessionForm:
             found.append("enter the pigment lot")
         if not self.consent:
             found.append("record the client's consent")
+        unknown = [w for w in self.skin if w not in SKIN_CONDITIONS]
+        if unknown:
+            found.append(
+                f"unknown skin condition {', '.join(unknown)}: use {', '.join(SKIN_CONDITIONS)}"
+            )
         return found
 
     def expiry_date(self) -> dt.date | None:

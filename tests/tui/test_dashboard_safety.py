@@ -14,6 +14,7 @@ import pytest
 
 from smpctl.client import Pen, connect
 from smpctl.journal import Journal
+from smpctl.profiles import LoadedProfile, ProfileLibrary
 from smpctl.protocol import SimAction, Status
 from smpctl.tui.app import Dashboard
 from smpctl.tui.screens.help import HelpScreen
@@ -59,12 +60,17 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
 
 @pytest.fixture
 def make_app(sim_url: str, journal: Journal) -> Callable[..., Dashboard]:
-    def make(form: SessionForm | None = FORM) -> Dashboard:
+    def make(form: SessionForm | None = FORM, profile: LoadedProfile | None = None) -> Dashboard:
         def connect_pen() -> Pen:
             return connect(sim_url)
 
         return Dashboard(
-            connect_pen, journal=journal, simulated=True, today=lambda: TODAY, initial_form=form
+            connect_pen,
+            journal=journal,
+            simulated=True,
+            today=lambda: TODAY,
+            initial_form=form,
+            profile=profile,
         )
 
     return make
@@ -240,3 +246,39 @@ async def test_a_pass_is_recorded_and_shown_in_the_zone_table(
         assert figures.mean_hz is not None and 90 < figures.mean_hz < 110
     passes = journal.passes()
     assert len(passes) == 1 and passes[0].zone == "FRN"
+
+
+async def test_choosing_a_zone_applies_its_profile_before_the_needle_may_run(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    from dataclasses import replace
+
+    profile = ProfileLibrary.default(None).load("smp-base")
+    app = make_app(replace(FORM, session_number=2, skin=("thin",)), profile)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await started(app, pilot)
+        app.action_zone("HL")
+        assert await until(pilot, lambda: app.applied is not None)
+        assert app.applied is not None
+        resolved = app.applied.resolved
+        assert (resolved.zone, resolved.session, resolved.skin) == (ZoneCode.HL, 2, ("thin",))
+        assert await until(
+            pilot,
+            lambda: (
+                status(app) >= 0
+                and app.pen is not None
+                and app.pen.latest is not None
+                and abs(app.pen.latest.setpoint_hz - resolved.speed_hz) < 0.01
+            ),
+        )
+        app.action_arm()
+        assert await until(pilot, lambda: bool(status(app) & Status.ARMED))
+        # a scar overlay re-applies: slower and shallower, per the profile
+        app.action_scar()
+        assert await until(
+            pilot, lambda: app.applied is not None and app.applied.resolved.scar is not None
+        )
+        assert app.applied is not None
+        assert app.applied.resolved.speed_hz < resolved.speed_hz
+        assert app.applied.resolved.depth_mm < resolved.depth_mm
+        assert "profile" not in " ".join(app.interlock_problems())

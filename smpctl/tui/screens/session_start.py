@@ -25,6 +25,7 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("pigment_shade", "Pigment shade", "e.g. SMP Dark 2"),
     ("pigment_dilution", "Pigment dilution", "e.g. 1:3"),
     ("pigment_lot", "Pigment lot", "as printed on the bottle"),
+    ("skin", "Skin", "thin, oily, scarred, sun-damaged (optional)"),
 )
 
 
@@ -65,6 +66,8 @@ class SessionStartScreen(Screen[None]):
                 for name, label, placeholder in FIELDS:
                     yield Label(label)
                     value = getattr(self._initial, name)
+                    if isinstance(value, tuple):
+                        value = ", ".join(value)
                     yield Input(
                         value=str(value) if value else "",
                         placeholder=placeholder,
@@ -104,6 +107,7 @@ class SessionStartScreen(Screen[None]):
             pigment_dilution=values["pigment_dilution"],
             pigment_lot=values["pigment_lot"],
             consent=self.query_one("#f-consent", Checkbox).value,
+            skin=SessionForm.parse_skin(values["skin"]),
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
