@@ -27,8 +27,10 @@ from smpctl.profiles import (
 )
 from smpctl.protocol import Event, EventKind, SimAction, SimFault, Status, StopReason
 from smpctl.tui.alarms import STOP, AlarmBoard
+from smpctl.tui.calibration import Calibration, read_calibration
 from smpctl.tui.screens.end_session import EndSessionScreen
 from smpctl.tui.screens.help import HelpScreen
+from smpctl.tui.screens.note import NoteScreen
 from smpctl.tui.screens.pen_info import PenInfoScreen
 from smpctl.tui.screens.session_start import SessionStartScreen
 from smpctl.tui.screens.treatment import TreatmentScreen
@@ -82,6 +84,7 @@ class Dashboard(App[None]):
         Binding("s", "scar", "scar"),
         Binding("i", "pen_info", "pen"),
         Binding("f", "flag", "flag pass"),
+        Binding("n", "note", "note"),
         Binding("e", "end_session", "end session"),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit_safely", "quit"),
@@ -111,6 +114,7 @@ class Dashboard(App[None]):
         super().__init__()
         self.profile = profile
         self.clinic = clinic
+        self.calibration: Calibration | None = None
         self.applied: AppliedProfile | None = None
         """The setpoints in force, as the pen acknowledged them."""
         self._applying = False
@@ -152,10 +156,11 @@ class Dashboard(App[None]):
     def _start_connect(self) -> None:
         try:
             pen = self._connect_pen()
+            calibration = read_calibration(pen)
         except SmpctlError as exc:
             self.call_from_thread(self._connect_failed, str(exc))
             return
-        self.call_from_thread(self._connected, pen)
+        self.call_from_thread(self._connected, pen, calibration)
 
     def _show_start(self) -> None:
         self.push_screen(
@@ -204,8 +209,9 @@ class Dashboard(App[None]):
         self.status_message = f"Could not connect: {message}"
         self.board.raise_host(STOP, f"no pen: {message}", self.clock())
 
-    def _connected(self, pen: Pen) -> None:
+    def _connected(self, pen: Pen, calibration: Calibration) -> None:
         self.pen = pen
+        self.calibration = calibration
         self.simulated = self.simulated or pen.simulated
         self._tele_cursor = pen.telemetry.cursor
         self._notice_cursor = pen.notices.cursor
@@ -395,6 +401,10 @@ class Dashboard(App[None]):
         if self.session is None:
             return ["start a session first (client, cartridge, consent)"]
         problems = self.session.interlock_problems(self.zone)
+        if self.calibration is not None and self.pen is not None:
+            problem = self.calibration.problem(self.today(), simulated=self.pen.simulated)
+            if problem:
+                problems.append(problem)
         if self.profile is not None and self.zone is not None:
             a = self.applied
             if self._applying:
@@ -524,6 +534,22 @@ class Dashboard(App[None]):
             return
         self.notify("Pass flagged.")
 
+    def action_note(self) -> None:
+        if self.session is None:
+            return
+        self.push_screen(NoteScreen(), self._save_note)
+
+    def _save_note(self, note: str | None) -> None:
+        session = self.session
+        if note is None or session is None:
+            return
+        try:
+            session.journal.flag_pass(note=note)
+        except SmpctlError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.notify("Note saved on the pass.")
+
     def action_end_session(self) -> None:
         session = self.session
         if session is None:
@@ -568,6 +594,7 @@ class Dashboard(App[None]):
             f"{lim.max_stroke_mm:g} mm, depth ≤ {lim.max_depth_mm:g} mm, watchdog "
             f"{lim.watchdog_ms} ms",
             f"link: {st.summary()}",
+            f"calibration: {self.calibration.describe() if self.calibration else 'not read'}",
         ]
         return "\n".join(lines)
 
