@@ -337,3 +337,67 @@ class ProfileApplyError(SmpctlError):
         self.reason = reason
         self.outcome = outcome
         super().__init__(f"applying the profile failed at {field} = {value}: {reason}. {outcome}")
+
+
+# ------------------------------------------------------------------ USB and firmware updates
+
+
+class UsbError(SmpctlError, OSError):
+    """A USB device (a pen or its bootloader) cannot be reached as asked."""
+
+
+class UsbUnavailableError(UsbError):
+    """No libusb backend: this machine cannot talk USB directly (serial ports still work)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no USB backend (libusb) is available, so pens cannot be listed or flashed over "
+            "USB. Install libusb 1.0 (Debian/Ubuntu: `sudo apt install libusb-1.0-0`; macOS: "
+            "`brew install libusb`; Windows: the libusb-1.0 DLL next to Python); serial ports "
+            "keep working without it."
+        )
+
+
+class UsbPermissionError(UsbError, PermissionError):
+    """The device exists but this user may not open it: the udev rule is missing."""
+
+    def __init__(self, device: str, advice: str) -> None:
+        self.device = device
+        self.advice = advice
+        super().__init__(f"permission denied opening USB device {device}. {advice}")
+
+
+class UsbDeviceGoneError(UsbError):
+    """The device vanished mid-operation (cable pulled, pen reset)."""
+
+
+class PenNotFoundError(UsbError):
+    """No pen or bootloader where one was expected."""
+
+
+class DfuError(UsbError):
+    """The DFU bootloader refused a request or reported an error status."""
+
+
+class FirmwareImageError(SmpctlError, ValueError):
+    """A firmware image file cannot be used: damaged, truncated or not for this pen."""
+
+
+class ImageSignatureError(FirmwareImageError):
+    """The image is not signed by a key this smpctl trusts for this pen."""
+
+
+class WrongModelError(FirmwareImageError):
+    """The image is built for another pen model."""
+
+
+class DowngradeRefusedError(FirmwareImageError):
+    """The image is older than the firmware installed (allowed with --allow-downgrade)."""
+
+
+class FirmwareVerifyError(UsbError):
+    """What the bootloader holds differs from the image written."""
+
+
+class SettingsLostError(SmpctlError):
+    """Configuration or calibration differ after a firmware update."""

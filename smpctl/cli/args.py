@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from smpctl.errors import SmpctlError
@@ -88,4 +89,28 @@ def add_clinic(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="clinic settings TOML (default: $SMPCTL_CLINIC, else clinic.toml in the user's "
         "config directory; an empty value means none)",
+    )
+
+
+def tool_main(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Run a ``tools/`` script as ``smpctl`` runs a subcommand: the parser's ``func`` gets
+    the arguments; an SmpctlError is printed as ``PROG: error: ...`` with exit status 1."""
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SmpctlError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def add_port_filter(parser: argparse.ArgumentParser) -> None:
+    """``--port`` for tools that list rather than drive: narrows the listing to one pen."""
+    parser.add_argument(
+        "--port",
+        "-p",
+        default=None,
+        help="show only this pen: a serial port (/dev/ttyACM0, COM3), usb:SERIAL, or sim:// "
+        "for the SIMULATED USB bus; every device on this machine when omitted",
     )
