@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     url, simulated = resolve_port(args.port)
     if simulated:
-        url = "sim://?hand=auto"
+        url = "sim://?hand=auto&baud=0"  # a USB pen: the line never limits telemetry
 
     def connect_pen() -> Pen:
         return connect(url)

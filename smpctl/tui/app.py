@@ -34,7 +34,13 @@ from smpctl.tui.screens.note import NoteScreen
 from smpctl.tui.screens.pen_info import PenInfoScreen
 from smpctl.tui.screens.session_start import SessionStartScreen
 from smpctl.tui.screens.treatment import TreatmentScreen
-from smpctl.tui.session_flow import SessionForm, TreatmentSession, ZoneFigures, sessions_of
+from smpctl.tui.session_flow import (
+    SessionForm,
+    TreatmentSession,
+    ZoneFigures,
+    sessions_of,
+    zone_figures,
+)
 from smpctl.tui.widgets.alarm_panel import AlarmPanel
 from smpctl.tui.widgets.readouts import Readouts
 from smpctl.tui.widgets.scalp_map import ZONE_KEYS, ScalpMap, ZoneCell
@@ -180,8 +186,22 @@ class Dashboard(App[None]):
         for s in found[-6:]:
             day = dt.datetime.fromtimestamp(s.started_wall).strftime("%Y-%m-%d")
             sim = " (simulated)" if s.simulated else ""
-            zones = ", ".join(s.zones) or "no passes"
-            lines.append(f"#{s.session_number} {day}{sim}: {s.passes} passes — {zones}")
+            lines.append(f"#{s.session_number} {day}{sim}: {s.passes} passes")
+        last = found[-1]
+        figures = zone_figures(self.journal.passes(last.uid))
+        if figures:
+            lines.append(f"\nLast session (#{last.session_number}) per zone:")
+            for zone in ZoneCode:
+                f = figures.get(zone.value)
+                if f is not None:
+                    mean = f"{f.mean_hz:.0f} Hz" if f.mean_hz else "—"
+                    depth = f"{f.depth_mm:.2f} mm" if f.depth_mm is not None else "—"
+                    lines.append(
+                        f"  {zone.value:6} {f.passes:3d} passes {f.strokes:7d} strokes "
+                        f"{mean:>7} {depth:>8}"
+                    )
+        next_number = max(s.session_number for s in found) + 1
+        lines.append(f"\nThis would be session {next_number}.")
         return "\n".join(lines)
 
     def on_session_start_screen_submitted(self, message: SessionStartScreen.Submitted) -> None:
@@ -308,7 +328,13 @@ class Dashboard(App[None]):
             hours, mins = divmod(mins, 60)
             form = self.session.form
             clock = f"{form.client} #{form.session_number} {hours}:{mins:02d}:{secs:02d} · "
-        line = f"{clock}{zone}{scar} · {self.status_message}"
+        status = self.status_message
+        if pen is not None and pen.state is LinkState.LOST:
+            status = (
+                "LINK LOST — the pen stops by itself and the pass is closed as interrupted. "
+                "Reconnect the pen."
+            )
+        line = f"{clock}{zone}{scar} · {status}"
         if line != self._session_line:
             self._session_line = line
             screen.query_one("#session-line", Static).update(line)

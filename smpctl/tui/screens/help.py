@@ -17,6 +17,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("s", "scar overlay: none → FUT → FUE → other → none"),
     ("f", "flag the current (or last) pass"),
     ("n", "write a note on the current (or last) pass"),
+    ("", "(space still stops the needle while you type)"),
     ("k", "acknowledge the alarms"),
     ("i", "the pen: identity, calibration, link quality"),
     ("e", "end the session: summary per zone"),
