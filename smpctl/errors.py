@@ -401,3 +401,208 @@ class FirmwareVerifyError(UsbError):
 
 class SettingsLostError(SmpctlError):
     """Configuration or calibration differ after a firmware update."""
+
+
+# ------------------------------------------------------------------ review
+
+
+class ReviewError(SmpctlError):
+    """A review command (``smpctl logs show|compare|pass|export|report``) cannot run as asked."""
+
+
+class UnknownRecordError(ReviewError, LookupError):
+    """No session, client or pass matches the id given; ``matches`` are the closest ones."""
+
+    def __init__(self, what: str, given: str, matches: Sequence[str], hint: str = "") -> None:
+        self.what = what
+        self.given = given
+        self.matches = list(matches)
+        if self.matches:
+            listed = "; ".join(self.matches)
+            text = f"no {what} {given!r} in the journal. Closest matches: {listed}"
+        else:
+            text = f"no {what} {given!r} in the journal, and nothing close to it"
+        super().__init__(text + (f". {hint}" if hint else "."))
+
+
+class AmbiguousIdError(UnknownRecordError):
+    """A prefix that starts more than one id: type more of it."""
+
+    def __init__(self, what: str, given: str, matches: Sequence[str]) -> None:
+        self.what = what
+        self.given = given
+        self.matches = list(matches)
+        ReviewError.__init__(
+            self,
+            f"{given!r} starts more than one {what} id: {'; '.join(self.matches)}. "
+            "Type more of the id.",
+        )
+
+
+class JournalMissingError(JournalError, FileNotFoundError):
+    """There is no journal where the review looked (review never creates one)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"no session journal at {path}. Pass --journal PATH (or set SMPCTL_JOURNAL) to "
+            "the journal the dashboard recorded."
+        )
+
+
+class JournalTooNewError(JournalSchemaError):
+    """The journal's schema is newer than this smpctl reads; nothing was changed."""
+
+    def __init__(self, path: str, found: int, readable: int, installed: str, wanted: str) -> None:
+        self.path = path
+        self.found = found
+        self.readable = readable
+        super().__init__(
+            f"the journal {path} was written by a newer smpctl (journal schema {found}; this "
+            f"smpctl {installed} reads schemas up to {readable}). Install {wanted} "
+            "(`pip install --upgrade smpctl`) to review it. The journal was not changed."
+        )
+
+
+class OutputPathError(ReviewError, OSError):
+    """The output file cannot be written; said before any work is done."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"cannot write {path}: {reason}. Choose another file with -o (a directory you "
+            "can write to)."
+        )
+
+
+# ------------------------------------------------------------------ technician tools
+
+
+class CalibrationError(SmpctlError):
+    """A calibration or burn-in could not be carried out (a failed calibration is a
+    result, not an error: it comes back as a report with its explanation)."""
+
+
+class BenchTimeoutError(CalibrationError, TimeoutError):
+    """The pen on the bench did not do what the run needs in time (pedal, telemetry)."""
+
+
+class RunInterruptedError(CalibrationError):
+    """The motor stopped in the middle of a measurement (pedal released, a stop fault)."""
+
+    def __init__(self, reason: str, faults: int = 0) -> None:
+        self.reason = reason
+        self.faults = faults
+        super().__init__(reason)
+
+
+class ReadingsFileError(CalibrationError, ValueError):
+    """A file of gauge readings cannot be used."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"gauge readings {path}: {reason}. Write one line per marked position, "
+            '`position_mm,reading_mm` (CSV), or {"0.8": 0.79, ...} (JSON).'
+        )
+
+
+# ------------------------------------------------------------------ clinic server (sync)
+
+
+class ClinicServerError(SmpctlError):
+    """The clinic's PostgreSQL server cannot be used as asked. Nothing recorded at the
+    chair is lost: the journal keeps it, and the next sync pushes it."""
+
+
+class ServerNotConfiguredError(ClinicServerError):
+    def __init__(self) -> None:
+        super().__init__(
+            "no clinic server is configured: pass --server URL "
+            "(postgresql://CHAIR@HOST/DB) or set SMPCTL_SERVER"
+        )
+
+
+class ServerUnreachableError(ClinicServerError, ConnectionError):
+    def __init__(self, server: str, reason: str) -> None:
+        self.server = server
+        super().__init__(
+            f"cannot reach the clinic server {server}: {reason}. The chair keeps recording; "
+            "check the network and the server, then sync again."
+        )
+
+
+class ServerAuthError(ClinicServerError, PermissionError):
+    def __init__(self, server: str, role: str) -> None:
+        self.server = server
+        self.role = role
+        super().__init__(
+            f"the clinic server {server} refused the sign-in of {role!r} (wrong password, or "
+            "no such chair). Check the password (URL, PGPASSWORD or ~/.pgpass), or ask the "
+            "administrator to run `smpctl server add-chair`."
+        )
+
+
+class ServerSchemaError(ClinicServerError):
+    """The server's schema is missing, older or newer than this smpctl."""
+
+
+class ServerSchemaTooNewError(ServerSchemaError):
+    def __init__(self, server: str, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"the clinic server {server} has schema {found}, this smpctl knows up to {known}: "
+            "update smpctl on this chair (`pip install --upgrade smpctl`). Nothing was changed."
+        )
+
+
+class ServerSchemaOutdatedError(ServerSchemaError):
+    def __init__(self, server: str, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        what = "is not initialised" if found == 0 else f"has schema {found} (this smpctl: {known})"
+        super().__init__(
+            f"the clinic server {server} {what}: the administrator runs "
+            "`smpctl server init URL` to create or migrate it."
+        )
+
+
+class NotAChairError(ClinicServerError, PermissionError):
+    def __init__(self, server: str, role: str) -> None:
+        super().__init__(
+            f"{role!r} signed in to {server} but is not a chair there: the administrator runs "
+            f"`smpctl server add-chair URL NAME --clinic CLINIC` and this chair signs in as NAME."
+        )
+
+
+class ServerRefusedError(ClinicServerError, PermissionError):
+    """The database refused an operation (row-level security, append-only, privileges)."""
+
+
+class ChainVerifyError(ClinicServerError):
+    """A journal's hash chain does not verify: records past the break are not pushed."""
+
+    def __init__(self, journal: str, seq: int, problem: str, pushed: int = 0) -> None:
+        self.journal = journal
+        self.seq = seq
+        self.problem = problem
+        self.pushed = pushed
+        super().__init__(
+            f"the journal {journal} does not verify at ledger entry {seq}: {problem}. "
+            f"Entries before it are on the server ({pushed} pushed now); nothing from entry "
+            f"{seq} on was pushed. Run `smpctl logs verify --journal {journal}` and tell the "
+            "clinic's administrator: the records stay on this chair."
+        )
+
+
+class JournalDivergedError(ClinicServerError):
+    """The server holds a different history for this journal than the file does."""
+
+
+class SyncBusyError(ClinicServerError, TimeoutError):
+    def __init__(self, journal: str, waited_s: float) -> None:
+        super().__init__(
+            f"another sync of the journal {journal} held the server for {waited_s:.0f} s: it "
+            "is pushing the same records. Try again when it has finished."
+        )

@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "smpctl.cli.profiles_cmd",
     "smpctl.cli.logs_cmd",
     "smpctl.cli.dashboard_cmd",
+    "smpctl.cli.review_cmd",
 )
 
 

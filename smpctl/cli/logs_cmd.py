@@ -15,7 +15,7 @@ from smpctl.journal import Journal, SessionSummary
 
 from .args import add_journal, add_json, print_json
 
-LOGS_SUBCOMMAND_MODULES: tuple[str, ...] = ("smpctl.cli.logs_cmd",)
+LOGS_SUBCOMMAND_MODULES: tuple[str, ...] = ("smpctl.cli.logs_cmd", "smpctl.cli.review_cmd")
 
 
 def register(sub: Any) -> None:

@@ -1,0 +1,61 @@
+"""Review after the session: per-zone summaries, comparisons across a client's sessions,
+one pass in detail, exports and the HTML report.
+
+Summaries are computed from the per-pass aggregates the recorder stored, so their cost
+grows with the number of passes, never with the telemetry recorded. No Textual here: the
+review screens (smpctl.tui.review) and the CLI (smpctl.cli.review_cmd) both build on it.
+"""
+
+from __future__ import annotations
+
+from .compare import ClientComparison, ZoneHistory, compare_client
+from .export import (
+    COLUMNS,
+    EVENT_COLUMNS,
+    EXPORT_FORMAT_VERSION,
+    FORMATS,
+    PASS_COLUMNS,
+    SAMPLE_COLUMNS,
+    ExportResult,
+    export,
+)
+from .ids import clients, resolve_client, resolve_pass, resolve_session, session_label
+from .listing import filter_sessions
+from .pass_view import PassDetail, pass_detail
+from .report import render_report
+from .source import check_output_path, open_for_review
+from .summary import SessionReview, ZoneRow, review_session, zone_rows
+from .trace import TracePoint, TraceSummary, pass_trace, trace_summary
+
+__all__ = [
+    "COLUMNS",
+    "EVENT_COLUMNS",
+    "EXPORT_FORMAT_VERSION",
+    "FORMATS",
+    "PASS_COLUMNS",
+    "SAMPLE_COLUMNS",
+    "ClientComparison",
+    "ExportResult",
+    "PassDetail",
+    "SessionReview",
+    "TracePoint",
+    "TraceSummary",
+    "ZoneHistory",
+    "ZoneRow",
+    "check_output_path",
+    "clients",
+    "compare_client",
+    "export",
+    "filter_sessions",
+    "open_for_review",
+    "pass_detail",
+    "pass_trace",
+    "render_report",
+    "resolve_client",
+    "resolve_pass",
+    "resolve_session",
+    "review_session",
+    "session_label",
+    "trace_summary",
+    "zone_rows",
+]

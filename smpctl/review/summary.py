@@ -1,0 +1,424 @@
+"""One session at a glance, from per-pass aggregates only: a session's cost to summarise
+grows with its passes, never with the telemetry recorded in them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from smpctl.journal import Journal, SessionSummary
+from smpctl.protocol import EventKind, StopReason
+from smpctl.zones import ZONE_LABELS, ZoneCode
+
+ZONE_ORDER: tuple[str, ...] = tuple(z.value for z in ZoneCode)
+
+
+def needle_s_sql(alias: str = "") -> str:
+    p = f"{alias}." if alias else ""
+    return (
+        f"CASE WHEN {p}started_t_us IS NOT NULL AND {p}ended_t_us IS NOT NULL "
+        f"THEN (({p}ended_t_us - {p}started_t_us) & 4294967295) / 1e6 "
+        f"ELSE COALESCE({p}ended_wall - {p}started_wall, 0) END"
+    )
+
+
+NEEDLE_S_SQL = needle_s_sql()
+"""A pass's needle time: pedal down to pedal up on the pen's clock (u32 µs, wraps), else
+on the wall clock."""
+
+ZONE_SQL = f"""
+SELECT session_uid, zone,
+       COUNT(*) AS passes,
+       SUM({NEEDLE_S_SQL}) AS needle_s,
+       COALESCE(SUM(strokes), 0) AS strokes,
+       COALESCE(SUM(samples), 0) AS samples,
+       SUM(speed_mean_hz * samples) / SUM(CASE WHEN speed_mean_hz IS NOT NULL
+                                          THEN samples END) AS mean_hz,
+       MIN(speed_min_hz) AS min_hz,
+       MAX(speed_max_hz) AS max_hz,
+       AVG(setpoint_hz) AS setpoint_hz,
+       AVG(depth_mm) AS depth_mm,
+       MIN(depth_mm) AS depth_min_mm,
+       MAX(depth_mm) AS depth_max_mm,
+       MAX(peak_current_a) AS peak_current_a,
+       MAX(max_temp_c) AS max_temp_c,
+       SUM(CASE WHEN outcome LIKE 'interrupted%' THEN 1 ELSE 0 END) AS interrupted,
+       SUM(CASE WHEN outcome IS NULL THEN 1 ELSE 0 END) AS open_passes,
+       SUM(CASE WHEN flag IS NOT NULL OR note IS NOT NULL THEN 1 ELSE 0 END) AS flagged,
+       GROUP_CONCAT(DISTINCT flag) AS flags,
+       GROUP_CONCAT(DISTINCT scar) AS scars
+FROM passes WHERE session_uid IN ({{marks}})
+GROUP BY session_uid, zone
+"""
+
+ROUTINE_EVENTS = frozenset({"PEDAL_DOWN", "PEDAL_UP"})
+"""Every pass has these; listed by count only. A motor stop on pedal release is routine too."""
+
+
+@dataclass(frozen=True)
+class ZoneRow:
+    zone: str
+    label: str
+    passes: int
+    needle_s: float
+    strokes: int
+    samples: int
+    mean_hz: float | None
+    min_hz: float | None
+    max_hz: float | None
+    setpoint_hz: float | None
+    depth_mm: float | None
+    depth_min_mm: float | None
+    depth_max_mm: float | None
+    peak_current_a: float | None
+    max_temp_c: float | None
+    interrupted: int
+    open_passes: int
+    flagged: int
+    flags: tuple[str, ...]
+    scars: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "flags": list(self.flags), "scars": list(self.scars)}
+
+
+@dataclass(frozen=True)
+class Consumable:
+    kind: str
+    """``cartridge`` or ``pigment``."""
+    uid: str
+    description: str
+    lot: str
+    expiry: str | None
+    registered_wall: float
+    passes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    uid: str
+    wall: float
+    source: str
+    kind: str
+    code: int | None
+    value: int | None
+    pass_uid: str | None
+    message: str | None
+    detail: str
+    pass_number: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PassLine:
+    """One pass, from its aggregates (for listings and the report)."""
+
+    uid: str
+    number: int
+    zone: str | None
+    scar: str | None
+    started_wall: float
+    needle_s: float
+    outcome: str | None
+    strokes: int | None
+    samples: int | None
+    setpoint_hz: float | None
+    mean_hz: float | None
+    min_hz: float | None
+    max_hz: float | None
+    depth_mm: float | None
+    flag: str | None
+    continues_uid: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SessionReview:
+    session: SessionSummary
+    zones: tuple[ZoneRow, ...]
+    totals: ZoneRow
+    event_counts: dict[str, int]
+    events: tuple[EventRow, ...]
+    """Every event that is not routine (faults, stops, clamps, link and host events)."""
+    consumables: tuple[Consumable, ...]
+    passes: tuple[PassLine, ...]
+    pen: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "session": self.session.as_dict(),
+            "pen": self.pen,
+            "zones": [z.as_dict() for z in self.zones],
+            "totals": self.totals.as_dict(),
+            "event_counts": self.event_counts,
+            "events": [e.as_dict() for e in self.events],
+            "consumables": [c.as_dict() for c in self.consumables],
+            "passes": [p.as_dict() for p in self.passes],
+        }
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(sorted(t for t in (text or "").split(",") if t))
+
+
+def zone_rows(journal: Journal, session_uids: Sequence[str]) -> dict[str, dict[str, ZoneRow]]:
+    """Per session, per zone: one GROUP BY over the pass rows."""
+    out: dict[str, dict[str, ZoneRow]] = {uid: {} for uid in session_uids}
+    if not session_uids:
+        return out
+    marks = ", ".join("?" * len(session_uids))
+    for r in journal.store.query(ZONE_SQL.format(marks=marks), tuple(session_uids)):
+        zone = r["zone"] or "-"
+        out[r["session_uid"]][zone] = _zone_row(zone, r)
+    for uid, rows in out.items():
+        out[uid] = dict(sorted(rows.items(), key=lambda kv: _zone_rank(kv[0])))
+    return out
+
+
+def _zone_rank(zone: str) -> int:
+    return ZONE_ORDER.index(zone) if zone in ZONE_ORDER else len(ZONE_ORDER)
+
+
+def zone_label(zone: str) -> str:
+    try:
+        return ZONE_LABELS[ZoneCode(zone)]
+    except ValueError:
+        return "no zone"
+
+
+def _zone_row(zone: str, r: dict[str, Any]) -> ZoneRow:
+    return ZoneRow(
+        zone=zone,
+        label=zone_label(zone),
+        passes=int(r["passes"]),
+        needle_s=float(r["needle_s"] or 0.0),
+        strokes=int(r["strokes"] or 0),
+        samples=int(r["samples"] or 0),
+        mean_hz=r["mean_hz"],
+        min_hz=r["min_hz"],
+        max_hz=r["max_hz"],
+        setpoint_hz=r["setpoint_hz"],
+        depth_mm=r["depth_mm"],
+        depth_min_mm=r["depth_min_mm"],
+        depth_max_mm=r["depth_max_mm"],
+        peak_current_a=r["peak_current_a"],
+        max_temp_c=r["max_temp_c"],
+        interrupted=int(r["interrupted"] or 0),
+        open_passes=int(r["open_passes"] or 0),
+        flagged=int(r["flagged"] or 0),
+        flags=_split(r["flags"]),
+        scars=_split(r["scars"]),
+    )
+
+
+def totals_of(rows: Sequence[ZoneRow]) -> ZoneRow:
+    """The session's totals, combined from its zone rows (weighted by samples)."""
+
+    def wmean(pairs: list[tuple[float | None, int]]) -> float | None:
+        valid = [(v, w) for v, w in pairs if v is not None and w]
+        total = sum(w for _v, w in valid)
+        return sum(v * w for v, w in valid) / total if total else None
+
+    def pick(values: list[float | None], fn: Any) -> float | None:
+        known = [v for v in values if v is not None]
+        return fn(known) if known else None
+
+    return ZoneRow(
+        zone="ALL",
+        label="all zones",
+        passes=sum(r.passes for r in rows),
+        needle_s=sum(r.needle_s for r in rows),
+        strokes=sum(r.strokes for r in rows),
+        samples=sum(r.samples for r in rows),
+        mean_hz=wmean([(r.mean_hz, r.samples) for r in rows]),
+        min_hz=pick([r.min_hz for r in rows], min),
+        max_hz=pick([r.max_hz for r in rows], max),
+        setpoint_hz=wmean([(r.setpoint_hz, r.passes) for r in rows]),
+        depth_mm=wmean([(r.depth_mm, r.passes) for r in rows]),
+        depth_min_mm=pick([r.depth_min_mm for r in rows], min),
+        depth_max_mm=pick([r.depth_max_mm for r in rows], max),
+        peak_current_a=pick([r.peak_current_a for r in rows], max),
+        max_temp_c=pick([r.max_temp_c for r in rows], max),
+        interrupted=sum(r.interrupted for r in rows),
+        open_passes=sum(r.open_passes for r in rows),
+        flagged=sum(r.flagged for r in rows),
+        flags=tuple(sorted({f for r in rows for f in r.flags})),
+        scars=tuple(sorted({s for r in rows for s in r.scars})),
+    )
+
+
+def event_detail(kind: str, code: int | None, value: int | None, message: str | None) -> str:
+    """A pen event's code in words (stop reasons, fault bits); a host event's message."""
+    if kind == EventKind.MOTOR_STOPPED.name and code is not None:
+        try:
+            return f"stop: {StopReason(code).name.lower()}"
+        except ValueError:
+            return f"stop code {code}"
+    if kind in ("FAULT_RAISED", "FAULT_CLEARED") and code:
+        from smpctl.protocol import Fault
+
+        names = [f.name or "?" for f in Fault if int(f) & code]
+        return "fault: " + ", ".join(names) if names else f"fault bits {code:#x}"
+    if kind == "SETPOINT_CLAMPED" and value is not None:
+        return f"clamped to {value / 100:g} Hz"
+    return message or ""
+
+
+def _routine(kind: str, code: int | None) -> bool:
+    if kind in ROUTINE_EVENTS:
+        return True
+    return kind == "MOTOR_STOPPED" and code == StopReason.PEDAL_RELEASED
+
+
+def session_events(journal: Journal, session_uid: str) -> tuple[dict[str, int], list[EventRow]]:
+    counts = {
+        str(r["kind"]): int(r["n"])
+        for r in journal.store.query(
+            "SELECT kind, COUNT(*) AS n FROM events WHERE session_uid = ? "
+            "GROUP BY kind ORDER BY n DESC, kind",
+            (session_uid,),
+        )
+    }
+    rows = journal.store.query(
+        "SELECT e.uid, e.wall, e.source, e.kind, e.code, e.value, e.pass_uid, e.message, "
+        "p.number AS pass_number FROM events e LEFT JOIN passes p ON p.uid = e.pass_uid "
+        "WHERE e.session_uid = ? AND NOT (e.kind IN ('PEDAL_DOWN', 'PEDAL_UP') "
+        "OR (e.kind = 'MOTOR_STOPPED' AND e.code = ?)) ORDER BY e.wall, e.rowid",
+        (session_uid, int(StopReason.PEDAL_RELEASED)),
+    )
+    events = [
+        EventRow(
+            uid=r["uid"],
+            wall=r["wall"],
+            source=r["source"],
+            kind=r["kind"],
+            code=r["code"],
+            value=r["value"],
+            pass_uid=r["pass_uid"],
+            message=r["message"],
+            detail=event_detail(r["kind"], r["code"], r["value"], r["message"]),
+            pass_number=r["pass_number"],
+        )
+        for r in rows
+        if not _routine(r["kind"], r["code"])
+    ]
+    return counts, events
+
+
+def consumables(journal: Journal, session_uid: str) -> list[Consumable]:
+    """The cartridges and pigments registered in the session, with the passes made with each."""
+    used = {
+        str(r["uid"]): int(r["n"])
+        for r in journal.store.query(
+            "SELECT cartridge_uid AS uid, COUNT(*) AS n FROM passes WHERE session_uid = ? "
+            "AND cartridge_uid IS NOT NULL GROUP BY cartridge_uid "
+            "UNION ALL SELECT pigment_uid AS uid, COUNT(*) AS n FROM passes "
+            "WHERE session_uid = ? AND pigment_uid IS NOT NULL GROUP BY pigment_uid",
+            (session_uid, session_uid),
+        )
+    }
+    found = [
+        Consumable(
+            "cartridge",
+            r["uid"],
+            r["needle"],
+            r["lot"],
+            r["expiry"],
+            r["registered_wall"],
+            used.get(r["uid"], 0),
+        )
+        for r in journal.store.query(
+            "SELECT * FROM cartridges WHERE session_uid = ? ORDER BY registered_wall, rowid",
+            (session_uid,),
+        )
+    ]
+    found += [
+        Consumable(
+            "pigment",
+            r["uid"],
+            f"{r['shade']} {r['dilution']}".strip(),
+            r["lot"],
+            None,
+            r["registered_wall"],
+            used.get(r["uid"], 0),
+        )
+        for r in journal.store.query(
+            "SELECT * FROM pigments WHERE session_uid = ? ORDER BY registered_wall, rowid",
+            (session_uid,),
+        )
+    ]
+    return found
+
+
+PASS_LINE_SQL = f"""
+SELECT uid, number, zone, scar, started_wall, {NEEDLE_S_SQL} AS needle_s, outcome, strokes,
+       samples, setpoint_hz, speed_mean_hz, speed_min_hz, speed_max_hz, depth_mm, flag,
+       continues_uid
+FROM passes WHERE session_uid = ? ORDER BY number, rowid
+"""
+
+
+def pass_lines(journal: Journal, session_uid: str) -> list[PassLine]:
+    return [
+        PassLine(
+            uid=r["uid"],
+            number=r["number"],
+            zone=r["zone"],
+            scar=r["scar"],
+            started_wall=r["started_wall"],
+            needle_s=float(r["needle_s"] or 0.0),
+            outcome=r["outcome"],
+            strokes=r["strokes"],
+            samples=r["samples"],
+            setpoint_hz=r["setpoint_hz"],
+            mean_hz=r["speed_mean_hz"],
+            min_hz=r["speed_min_hz"],
+            max_hz=r["speed_max_hz"],
+            depth_mm=r["depth_mm"],
+            flag=r["flag"],
+            continues_uid=r["continues_uid"],
+        )
+        for r in journal.store.query(PASS_LINE_SQL, (session_uid,))
+    ]
+
+
+def pen_of(journal: Journal, session_uid: str) -> dict[str, Any] | None:
+    row = journal.store.query_one(
+        "SELECT p.serial, p.model, p.firmware, p.simulated, p.calibration FROM sessions s "
+        "JOIN pens p ON p.uid = s.pen_uid WHERE s.uid = ?",
+        (session_uid,),
+    )
+    if row is None:
+        return None
+    try:
+        calibration = json.loads(row["calibration"] or "{}")
+    except ValueError:
+        calibration = {}
+    return {**row, "simulated": bool(row["simulated"]), "calibration": calibration}
+
+
+def review_session(
+    journal: Journal, session: SessionSummary, *, passes: bool = True
+) -> SessionReview:
+    """``passes=False`` leaves out the pass list (``logs show`` without ``--passes``)."""
+    rows = tuple(zone_rows(journal, [session.uid])[session.uid].values())
+    counts, events = session_events(journal, session.uid)
+    return SessionReview(
+        session=session,
+        zones=rows,
+        totals=totals_of(rows),
+        event_counts=counts,
+        events=tuple(events),
+        consumables=tuple(consumables(journal, session.uid)),
+        passes=tuple(pass_lines(journal, session.uid)) if passes else (),
+        pen=pen_of(journal, session.uid),
+    )

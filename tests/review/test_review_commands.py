@@ -1,0 +1,473 @@
+"""`smpctl logs show|compare|pass|export|report` on journals recorded against the simulator."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import sqlite3
+import stat
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from smpctl.cli import main
+from smpctl.journal import Journal
+from smpctl.journal.schema import LATEST
+from smpctl.review import EVENT_COLUMNS, PASS_COLUMNS, SAMPLE_COLUMNS, filter_sessions
+from smpctl.review.replay import Replay
+from smpctl.zones import ZoneCode
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: ignore[type-arg]
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def sessions_of(path: Path, client: str) -> list[str]:
+    with Journal.open(path, writer=False) as journal:
+        return [s.uid for s in journal.sessions() if s.client == client]
+
+
+# ------------------------------------------------------------------ show
+
+
+def test_show_tables_each_zone_from_the_dashboards_recording(
+    dashboard_journal: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (uid,) = sessions_of(dashboard_journal, "C-0142")
+    data = run_json(capsys, "logs", "show", uid[:6], "--journal", str(dashboard_journal))
+    with Journal.open(dashboard_journal, writer=False) as journal:
+        passes = journal.passes(uid)
+    zones = {z["zone"]: z for z in data["zones"]}
+    assert set(zones) == {"HL", "FRN", "CRN"}
+    for zone, row in zones.items():
+        mine = [p for p in passes if p.zone == zone]
+        assert row["passes"] == len(mine)
+        assert row["strokes"] == sum(p.strokes or 0 for p in mine) > 0
+        assert row["min_hz"] == min(p.speed_min_hz or 1e9 for p in mine)
+        assert 0.2 < row["needle_s"] < 1.0
+    assert zones["CRN"]["scars"] == ["SCR_FUE"] and zones["CRN"]["flagged"] == 1
+    assert data["totals"]["passes"] == len(passes)
+    kinds = {c["kind"]: c for c in data["consumables"]}
+    assert kinds["cartridge"]["lot"] == "LOT-991" and kinds["cartridge"]["passes"] == len(passes)
+    assert kinds["pigment"]["lot"] == "PG-77"
+    assert data["event_counts"]["PEDAL_DOWN"] == 3
+
+    assert main(["logs", "show", uid, "--passes", "--journal", str(dashboard_journal)]) == 0
+    text = capsys.readouterr().out
+    assert "client C-0142 #1" in text and "SIMULATED" in text
+    for zone in ("HL", "FRN", "CRN"):
+        assert re.search(rf"^{zone} +1 ", text, re.M)
+    assert "LOT-991" in text and "PG-77" in text
+    assert all(p.uid[:8] in text for p in passes)
+
+
+def test_show_lists_faults_as_events_and_counts_the_routine_ones(
+    three_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = run_json(capsys, "logs", "show", "C-0301#2", "--journal", str(three_sessions))
+    kinds = [e["kind"] for e in data["events"]]
+    assert "FAULT_RAISED" in kinds and "PEDAL_DOWN" not in kinds
+    assert data["event_counts"]["PEDAL_DOWN"] == data["totals"]["passes"] == 10
+    hl = next(z for z in data["zones"] if z["zone"] == "HL")
+    assert hl["interrupted"] == 1 and hl["flags"] == ["check"]
+
+
+# ------------------------------------------------------------------ compare
+
+
+def test_compare_three_sessions_says_what_changed_and_what_is_due(
+    three_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = run_json(capsys, "logs", "compare", "C-0301", "--journal", str(three_sessions))
+    assert [s["number"] for s in data["sessions"]] == [1, 2, 3]
+    zones = {z["zone"]: z for z in data["zones"]}
+    assert set(zones) == {z.value for z in ZoneCode}
+    assert zones["MID"]["sessions_treated"] == 3
+    assert any("speed" in c and "#1->#2" in c for c in zones["MID"]["changes"])
+    # the crown carries a scar: two sessions while its neighbours had three
+    assert zones["CRN"]["skipped"] and zones["CRN"]["needs_session"]
+    assert any("scar" in r for r in zones["CRN"]["reasons"])
+    assert zones["NAP"]["skipped"] and zones["NAP"]["sessions_treated"] == 1
+    assert data["skipped"] == ["CRN", "NAP"]
+    assert set(data["needs_session"]) == {"CRN", "NAP"}
+    assert zones["FRN"]["status"] == "ok"
+
+    assert main(["logs", "compare", "c-0301", "--journal", str(three_sessions)]) == 0
+    text = capsys.readouterr().out
+    assert "Client C-0301: 3 session(s)" in text
+    assert "Need another session: CRN, NAP" in text
+    assert re.search(r"^CRN .* skipped, needs session \+SCR_FUE", text, re.M)
+
+
+# ------------------------------------------------------------------ pass
+
+
+def test_pass_shows_setpoints_against_measured_with_its_trace_and_events(
+    three_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Journal.open(three_sessions, writer=False) as journal:
+        first = journal.passes(sessions_of(three_sessions, "C-0301")[0])[0]
+        samples = journal.pass_samples(first.uid)
+    data = run_json(capsys, "logs", "pass", first.uid[:8], "--journal", str(three_sessions))
+    assert data["pass"]["uid"] == first.uid and data["pass"]["zone"] == "HL"
+    assert data["setpoints"]["speed_hz"] == 100.0
+    trace = data["trace"]
+    assert trace["samples"] == len(samples) and 2.9 < trace["duration_s"] < 3.1
+    assert trace["within_5pct"] > 0.8 and 95 < trace["median_hz"] < 105
+    assert 20 <= len(trace["trace"]) <= 70
+    assert [e["kind"] for e in data["events"]][:1] == ["PEDAL_DOWN"]
+
+    assert main(["logs", "pass", first.uid, "--journal", str(three_sessions)]) == 0
+    text = capsys.readouterr().out
+    assert "setpoints: speed_hz 100" in text and "within 5 % of setpoint" in text
+    assert re.search("speed: +[▁-█]{20,}", text)
+
+
+# ------------------------------------------------------------------ export
+
+
+STABLE_PASS_COLUMNS = [
+    "pass_uid",
+    "session_uid",
+    "client",
+    "session_number",
+    "pass_number",
+    "zone",
+    "scar",
+    "started_utc",
+    "ended_utc",
+    "needle_s",
+    "outcome",
+    "outcome_detail",
+    "continues_uid",
+    "setpoint_hz",
+    "speed_mean_hz",
+    "speed_min_hz",
+    "speed_max_hz",
+    "depth_mm",
+    "strokes",
+    "samples",
+    "peak_current_a",
+    "max_temp_c",
+    "needle",
+    "cartridge_lot",
+    "cartridge_expiry",
+    "pigment_shade",
+    "pigment_dilution",
+    "pigment_lot",
+    "profile_hash",
+    "flag",
+    "note",
+    "simulated",
+]
+STABLE_EVENT_COLUMNS = [
+    "event_uid",
+    "session_uid",
+    "pass_uid",
+    "wall_utc",
+    "source",
+    "kind",
+    "code",
+    "value",
+    "t_us",
+    "message",
+    "data",
+]
+STABLE_SAMPLE_COLUMNS = [
+    "pass_uid",
+    "t_us",
+    "sample_seq",
+    "speed_chz",
+    "setpoint_chz",
+    "current_ma",
+    "voltage_mv",
+    "temp_cdegc",
+    "strokes",
+    "depth_um",
+    "battery_pct",
+    "status",
+    "faults",
+]
+
+
+def test_export_columns_are_the_published_ones() -> None:
+    """Exported columns are a format others parse: changing one must be deliberate (append
+    only, bump EXPORT_FORMAT_VERSION, update docs/export.md and this list)."""
+    assert list(PASS_COLUMNS) == STABLE_PASS_COLUMNS
+    assert list(EVENT_COLUMNS) == STABLE_EVENT_COLUMNS
+    assert list(SAMPLE_COLUMNS) == STABLE_SAMPLE_COLUMNS
+    doc = (ROOT / "docs" / "export.md").read_text()
+    for column in {*PASS_COLUMNS, *EVENT_COLUMNS, *SAMPLE_COLUMNS}:
+        assert f"`{column}`" in doc, column
+
+
+def test_export_csv_writes_every_table_with_the_stable_headers(
+    three_sessions: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "c0301.csv"
+    argv = ["logs", "export", "--client", "C-0301", "--format", "csv", "-o", str(out)]
+    assert main([*argv, "--telemetry", "--journal", str(three_sessions)]) == 0
+    tables = {}
+    for table in ("passes", "events", "samples"):
+        path = tmp_path / f"c0301.{table}.csv"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600  # health data
+        with path.open() as f:
+            tables[table] = list(csv.reader(f))
+    assert tables["passes"][0] == STABLE_PASS_COLUMNS
+    assert tables["events"][0] == STABLE_EVENT_COLUMNS
+    assert tables["samples"][0] == STABLE_SAMPLE_COLUMNS
+    with Journal.open(three_sessions, writer=False) as journal:
+        uids = sessions_of(three_sessions, "C-0301")
+        passes = [p for u in uids for p in journal.passes(u)]
+    assert len(tables["passes"]) - 1 == len(passes)
+    assert len(tables["samples"]) - 1 == sum(p.samples or 0 for p in passes)
+    assert {row[2] for row in tables["passes"][1:]} == {"C-0301"}
+    assert "samples" in capsys.readouterr().err
+
+
+def test_export_jsonl_has_a_header_then_records_in_column_order(
+    three_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["logs", "export", "C-0301#1", "--format", "jsonl", "--telemetry"]
+    assert main([*argv, "--journal", str(three_sessions)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    head = lines[0]
+    assert head["record"] == "header" and head["format_version"] == 1
+    assert head["columns"]["pass"] == STABLE_PASS_COLUMNS
+    kinds = [line["record"] for line in lines[1:]]
+    assert kinds == sorted(kinds, key=["pass", "event", "sample"].index)
+    first_pass = next(line for line in lines if line["record"] == "pass")
+    assert list(first_pass)[1:] == STABLE_PASS_COLUMNS
+    sample = next(line for line in lines if line["record"] == "sample")
+    assert list(sample)[1:] == STABLE_SAMPLE_COLUMNS
+
+
+def test_export_all_without_telemetry_has_no_samples(
+    three_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["logs", "export", "--all", "--format", "jsonl", "--journal", str(three_sessions)])
+        == 0
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {line["record"] for line in lines} == {"header", "pass", "event"}
+    assert {line["client"] for line in lines if line["record"] == "pass"} == {"C-0301", "C-0302"}
+
+
+# ------------------------------------------------------------------ report
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.append(data)
+
+
+def test_report_is_self_contained_and_shows_every_zone(
+    three_sessions: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    argv = ["logs", "report", "C-0301#1", "-o", str(out), "--journal", str(three_sessions)]
+    assert main(argv) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    html = out.read_text()
+    parsed = _Collector()
+    parsed.feed(html)
+    # nothing external: no scripts, links, images, frames, fonts or imports
+    for tag, attrs in parsed.tags:
+        assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag
+        for name in ("src", "href", "xlink:href", "srcset", "data", "action"):
+            value = attrs.get(name)
+            assert value is None or value.startswith("#"), (tag, name, value)
+        style = attrs.get("style") or ""
+        assert "url(" not in style
+    css = "".join(parsed.styles)
+    assert "@import" not in css and "@font-face" not in css
+    assert not re.search(r"url\((?!#)", css + html.replace("url(#cov)", ""))
+    assert "@media print" in css
+    # every zone on the scalp map; treated zones in the table; a trace per pass
+    ids = {attrs.get("id") for _tag, attrs in parsed.tags}
+    for zone in ZoneCode:
+        assert f"map-{zone.value}" in ids
+        assert f"zone-{zone.value}" in ids  # all ten were treated in session 1
+    with Journal.open(three_sessions, writer=False) as journal:
+        passes = journal.passes(sessions_of(three_sessions, "C-0301")[0])
+    traces = [a for t, a in parsed.tags if t == "svg" and a.get("class") == "trace"]
+    assert len(traces) == len(passes)
+    polylines = [a for t, a in parsed.tags if t == "polyline" and a.get("class") == "speed-line"]
+    assert len(polylines) == len(passes)
+    assert "SCR_FUE" in html and "CT-2291" in html and "PG-118" in html
+
+
+def test_report_marks_untreated_zones_on_the_map(three_sessions: Path, tmp_path: Path) -> None:
+    out = tmp_path / "third.html"
+    argv = ["logs", "report", "C-0301#3", "-o", str(out), "--journal", str(three_sessions)]
+    assert main(argv) == 0
+    html = out.read_text()
+    for zone in ("CRN", "NAP"):
+        group = re.search(rf'<g class="zone" id="map-{zone}".*?</g>', html)
+        assert group is not None and "not treated" in group.group(0)
+    assert "id='zone-CRN'" not in html
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_unknown_ids_name_the_closest_matches(
+    three_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    j = ["--journal", str(three_sessions)]
+    assert main(["logs", "compare", "C-0310", *j]) == 1
+    err = capsys.readouterr().err
+    assert "no client 'C-0310'" in err and "Closest matches:" in err and "C-0301" in err
+    uid = sessions_of(three_sessions, "C-0301")[1]
+    typo = uid[:7] + ("0" if uid[7] != "0" else "1")
+    assert main(["logs", "show", typo, *j]) == 1
+    err = capsys.readouterr().err
+    assert f"no session '{typo}'" in err and uid[:8] in err and "C-0301 #2" in err
+    assert main(["logs", "pass", "zzzz", *j]) == 1
+    assert "no pass 'zzzz'" in capsys.readouterr().err
+    assert main(["logs", "show", "C-0301#9", *j]) == 1
+    assert "Closest matches" in capsys.readouterr().err
+
+
+def test_a_prefix_of_several_ids_asks_for_more(
+    three_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["logs", "compare", "C-030", "--journal", str(three_sessions)]) == 1
+    assert "starts more than one client" in capsys.readouterr().err
+
+
+def test_a_journal_from_a_newer_smpctl_says_what_to_install_and_is_left_alone(
+    three_sessions: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "newer.sqlite3"
+    with sqlite3.connect(three_sessions) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+        dst.execute(f"PRAGMA user_version = {LATEST + 1}")
+    before = path.read_bytes()
+    for argv in (
+        ["logs", "show", "C-0301#1"],
+        ["logs", "compare", "C-0301"],
+        ["logs", "report", "C-0301#1", "-o", str(tmp_path / "r.html")],
+    ):
+        assert main([*argv, "--journal", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert f"journal schema {LATEST + 1}" in err and f"up to {LATEST}" in err
+        assert "Install a release of smpctl newer than" in err and "pip install --upgrade" in err
+    assert path.read_bytes() == before
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_an_unwritable_output_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing_journal = tmp_path / "no-journal.sqlite3"
+    j = ["--journal", str(missing_journal)]
+    assert main(["logs", "report", "x", "-o", str(tmp_path / "nodir" / "r.html"), *j]) == 1
+    err = capsys.readouterr().err
+    assert "the directory" in err and "does not exist" in err
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert (
+        main(["logs", "export", "--all", "--format", "csv", "-o", str(blocker / "x.csv"), *j]) == 1
+    )
+    assert "is a file, not a directory" in capsys.readouterr().err
+    assert main(["logs", "report", "x", "-o", str(tmp_path), *j]) == 1
+    assert "it is a directory" in capsys.readouterr().err
+    assert main(["logs", "export", "--all", "--format", "csv", *j]) == 1
+    assert "give -o FILE.csv" in capsys.readouterr().err
+    assert not missing_journal.exists()  # the journal was never opened (nor created)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write to any directory")
+def test_a_read_only_directory_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    argv = ["logs", "report", "x", "-o", str(locked / "r.html"), "--journal", str(tmp_path / "j")]
+    assert main(argv) == 1
+    assert "is not writable" in capsys.readouterr().err
+
+
+def test_a_missing_journal_is_reported_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "nowhere" / "journal.sqlite3"
+    assert main(["logs", "show", "x", "--journal", str(path)]) == 1
+    assert "no session journal at" in capsys.readouterr().err
+    assert not path.parent.exists()
+
+
+# ------------------------------------------------------------------ pieces
+
+
+def test_list_filters_by_client_date_zone_and_kind(three_sessions: Path) -> None:
+    import datetime as dt
+
+    with Journal.open(three_sessions, writer=False) as journal:
+        everything = journal.sessions()
+    assert len(filter_sessions(everything, client="C-0301")) == 3
+    assert [s.session_number for s in filter_sessions(everything, zone="NAP")] == [1]
+    later = dt.date.fromtimestamp(everything[1].started_wall)
+    assert len(filter_sessions(everything, since=later)) == 3
+    assert filter_sessions(everything, simulated=False) == []
+
+
+def test_replay_at_10x_runs_ten_times_faster(three_sessions: Path) -> None:
+    with Journal.open(three_sessions, writer=False) as journal:
+        first = journal.passes(sessions_of(three_sessions, "C-0301")[0])[0]
+        samples = journal.pass_samples(first.uid)
+    slow, fast = Replay(samples), Replay(samples, speed=10.0)
+    slow.play()
+    fast.play()
+    assert len(fast.advance(0.2)) > 8 * len(slow.advance(0.2)) > 0
+    assert fast.advance(1.0) and fast.finished and not fast.playing
+
+
+def test_every_command_works_on_the_dashboards_recording(
+    dashboard_journal: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    j = ["--journal", str(dashboard_journal)]
+    compared = run_json(capsys, "logs", "compare", "C-0142", *j)
+    assert [z["zone"] for z in compared["zones"]] == ["HL", "FRN", "CRN"]
+    crn = compared["zones"][2]
+    assert crn["scars"] == ["SCR_FUE"] and compared["needs_session"] == []  # no neighbour yet
+    with Journal.open(dashboard_journal, writer=False) as journal:
+        passes = journal.passes()
+    crown = next(p for p in passes if p.zone == "CRN")
+    detail = run_json(capsys, "logs", "pass", crown.uid[:8], *j)
+    assert detail["pass"]["scar"] == "SCR_FUE" and detail["pass"]["flag"] == "flagged"
+    assert detail["trace"]["samples"] == crown.samples and detail["trace"]["median_hz"] > 90
+    out = tmp_path / "dash.jsonl"
+    assert (
+        main(["logs", "export", "C-0142#1", "--format", "jsonl", "-o", str(out), "--telemetry", *j])
+        == 0
+    )
+    records = [json.loads(line)["record"] for line in out.read_text().splitlines()]
+    assert records.count("pass") == len(passes)
+    assert records.count("sample") == sum(p.samples or 0 for p in passes)
+    report = tmp_path / "dash.html"
+    assert main(["logs", "report", "C-0142#1", "-o", str(report), *j]) == 0
+    html = report.read_text()
+    assert "LOT-991" in html and html.count('class="speed-line"') == len(passes)
