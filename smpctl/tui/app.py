@@ -28,6 +28,7 @@ from smpctl.profiles import (
 from smpctl.protocol import Event, EventKind, SimAction, SimFault, Status, StopReason
 from smpctl.tui.alarms import STOP, AlarmBoard
 from smpctl.tui.calibration import Calibration, read_calibration
+from smpctl.tui.review import ReviewScreen
 from smpctl.tui.screens.end_session import EndSessionScreen
 from smpctl.tui.screens.help import HelpScreen
 from smpctl.tui.screens.note import NoteScreen
@@ -81,7 +82,7 @@ def describe(notice: Notice) -> str:
 class Dashboard(App[None]):
     """``connect_pen`` is called on a worker thread: it returns a connected ``Pen``."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["app.tcss", "review/review.tcss"]
     TITLE = "smpctl"
     BINDINGS = [
         Binding("space", "stop", "STOP", priority=True),
@@ -92,6 +93,7 @@ class Dashboard(App[None]):
         Binding("f", "flag", "flag pass"),
         Binding("n", "note", "note"),
         Binding("e", "end_session", "end session"),
+        Binding("f3", "review", "review sessions"),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit_safely", "quit"),
         Binding("p", "pedal", "pedal (sim)", show=False),
@@ -559,6 +561,13 @@ class Dashboard(App[None]):
             self.notify(str(exc), severity="warning")
             return
         self.notify("Pass flagged.")
+
+    def action_review(self) -> None:
+        """Past sessions, from the start screen only (not while a session runs)."""
+        if not isinstance(self.screen, SessionStartScreen):
+            self.notify("Review is on the start screen: end the session first.", severity="warning")
+            return
+        self.push_screen(ReviewScreen(self.journal, clock=self.clock))
 
     def action_note(self) -> None:
         if self.session is None:

@@ -18,6 +18,7 @@ from smpctl.profiles import LoadedProfile, ProfileLibrary
 from smpctl.protocol import SimAction, Status
 from smpctl.tui.app import Dashboard
 from smpctl.tui.screens.help import HelpScreen
+from smpctl.tui.screens.session_start import SessionStartScreen
 from smpctl.tui.session_flow import SessionForm
 from smpctl.zones import ZoneCode
 
@@ -282,3 +283,25 @@ async def test_choosing_a_zone_applies_its_profile_before_the_needle_may_run(
         assert app.applied.resolved.speed_hz < resolved.speed_hz
         assert app.applied.resolved.depth_mm < resolved.depth_mm
         assert "profile" not in " ".join(app.interlock_problems())
+
+
+async def test_past_sessions_can_be_reviewed_from_the_start_screen(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    from smpctl.tui.review import ReviewScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await running(app, pilot)
+        assert app.pen is not None
+        app.pen.sim(SimAction.PEDAL, 0)
+        assert await until(pilot, lambda: not status(app) & Status.PEDAL_DOWN)
+        app.action_review()  # refused during a session
+        assert not isinstance(app.screen, ReviewScreen)
+        app.action_end_session()
+        await pilot.pause(0.3)
+        await pilot.click("#end-done")
+        assert await until(pilot, lambda: isinstance(app.screen, SessionStartScreen))
+        await pilot.click("#review-button")
+        assert await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        assert "C-0142" in app.screen.query_one("#clients").render_line(1).text

@@ -21,6 +21,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("k", "acknowledge the alarms"),
     ("i", "the pen: identity, calibration, link quality"),
     ("e", "end the session: summary per zone"),
+    ("F3", "on the start screen: review past sessions, replay passes"),
     ("?", "this help"),
     ("q", "quit (stops the pen first)"),
     ("p", "simulated pen only: press / release the pedal"),

@@ -84,6 +84,7 @@ class SessionStartScreen(Screen[None]):
                 )
                 yield Static("", id="start-problems")
                 yield Button("Start session", id="start-button", variant="success")
+                yield Button("Review past sessions (F3)", id="review-button")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -131,10 +132,13 @@ class SessionStartScreen(Screen[None]):
         text = "\n".join(f"• {p}" for p in problems) if problems else "[green]Ready.[/green]"
         self.query_one("#start-problems", Static).update(text)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "start-button":
             event.stop()
             self._submit()
+        elif event.button.id == "review-button":
+            event.stop()
+            await self.app.run_action("review")
 
     def _submit(self) -> None:
         form = self.form()
