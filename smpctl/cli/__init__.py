@@ -17,7 +17,9 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "smpctl.cli.profiles_cmd",
     "smpctl.cli.logs_cmd",
     "smpctl.cli.dashboard_cmd",
+    "smpctl.cli.pens_cmd",
     "smpctl.cli.review_cmd",
+    "smpctl.cli.sync_cmd",
 )
 
 

@@ -114,3 +114,26 @@ def add_port_filter(parser: argparse.ArgumentParser) -> None:
         help="show only this pen: a serial port (/dev/ttyACM0, COM3), usb:SERIAL, or sim:// "
         "for the SIMULATED USB bus; every device on this machine when omitted",
     )
+
+
+def add_technician_record(parser: argparse.ArgumentParser, *, expiry: bool = True) -> None:
+    """What a technician run records: who ran it, where its report goes and (for a
+    calibration) how long it stays valid."""
+    parser.add_argument(
+        "--technician", default=None, metavar="NAME", help="who ran it (kept in the history)"
+    )
+    parser.add_argument(
+        "--report-dir",
+        default=None,
+        metavar="DIR",
+        help="where the JSON report is written (default: $SMPCTL_CALIBRATION_DIR, else "
+        "calibration/ in the user's data directory)",
+    )
+    if expiry:
+        parser.add_argument(
+            "--valid-days",
+            type=int,
+            default=90,
+            metavar="DAYS",
+            help="days the calibration stays valid (default 90)",
+        )

@@ -129,7 +129,29 @@ V2: tuple[str, ...] = (
     "ALTER TABLE passes ADD COLUMN setpoints TEXT",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2)
+V3: tuple[str, ...] = (
+    # the pens' calibration history (the technician tools arrived after the profiles)
+    """CREATE TABLE calibrations (
+        uid TEXT PRIMARY KEY,
+        pen_uid TEXT,
+        pen_serial TEXT NOT NULL,
+        pen_model TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        calibrated_day TEXT NOT NULL,
+        expires_day TEXT,
+        technician TEXT,
+        tolerance TEXT,
+        written TEXT,
+        residuals TEXT NOT NULL,
+        diagnoses TEXT,
+        report TEXT,
+        simulated INTEGER NOT NULL,
+        recorded_wall REAL NOT NULL)""",
+    "CREATE INDEX calibrations_by_serial ON calibrations(pen_serial)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3)
 """MIGRATIONS[n - 1] turns version n - 1 into version n."""
 LATEST = len(MIGRATIONS)
 
@@ -143,6 +165,7 @@ RECORD_TABLES: tuple[str, ...] = (
     "passes",
     "events",
     "telemetry_chunks",
+    "calibrations",
 )
 """Tables whose rows are chained records (``ledger`` and ``meta`` hold the chain)."""
 

@@ -1,0 +1,59 @@
+"""What every technician run hands on to the report file and the journal, whatever its kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from smpctl.client import PenIdentity
+
+
+class RunKind(StrEnum):
+    SPEED = "speed"
+    DEPTH = "depth"
+    BURN_IN = "burn_in"
+
+
+class Cause(StrEnum):
+    """Likely causes a failed run names, each with an explanation from its data."""
+
+    SUPPLY = "supply voltage too low"
+    WEAR = "encoder or cam wear"
+    TEMPERATURE = "temperature drift"
+    DRAG = "mechanical drag"
+    OUT_OF_RANGE = "correction out of range"
+    ADJUSTER = "depth adjuster wear"
+    READINGS = "gauge readings inconsistent"
+    CURRENT = "current drift"
+    INTERRUPTED = "run interrupted"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    cause: Cause
+    explanation: str
+
+    def __str__(self) -> str:
+        return f"{self.cause.value}: {self.explanation}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"cause": self.cause.value, "explanation": self.explanation}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The part of a run's result the history and the report name are built from."""
+
+    kind: RunKind
+    identity: PenIdentity
+    day: dt.date
+    passed: bool
+    written: dict[str, int] | None
+    """Calibration keys written to the pen (None: nothing was written)."""
+    expires: dt.date | None
+    tolerance: str
+    residuals: list[dict[str, Any]]
+    diagnoses: tuple[Diagnosis, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
