@@ -94,6 +94,7 @@ class Dashboard(App[None]):
         Binding("n", "note", "note"),
         Binding("e", "end_session", "end session"),
         Binding("f3", "review", "review sessions"),
+        Binding("o", "override_calibration", "override calibration", show=False),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit_safely", "quit"),
         Binding("p", "pedal", "pedal (sim)", show=False),
@@ -123,6 +124,8 @@ class Dashboard(App[None]):
         self.profile = profile
         self.clinic = clinic
         self.calibration: Calibration | None = None
+        self.calibration_override: str | None = None
+        """The practitioner's recorded reason to treat on an expired calibration."""
         self.applied: AppliedProfile | None = None
         """The setpoints in force, as the pen acknowledged them."""
         self._applying = False
@@ -223,6 +226,7 @@ class Dashboard(App[None]):
         self._figures = {}
         self._profile_line = ""
         self.applied = None
+        self.calibration_override = None
         self._session_started = self.clock()
         self.status_message = "Session open. Choose a zone (1…0), then a to arm."
         self.switch_screen(TreatmentScreen(self.board, self.simulated))
@@ -431,8 +435,8 @@ class Dashboard(App[None]):
         problems = self.session.interlock_problems(self.zone)
         if self.calibration is not None and self.pen is not None:
             problem = self.calibration.problem(self.today(), simulated=self.pen.simulated)
-            if problem:
-                problems.append(problem)
+            if problem and self.calibration_override is None:
+                problems.append(problem + " (o overrides, with a reason that is recorded)")
         if self.profile is not None and self.zone is not None:
             a = self.applied
             if self._applying:
@@ -568,6 +572,35 @@ class Dashboard(App[None]):
             self.notify("Review is on the start screen: end the session first.", severity="warning")
             return
         self.push_screen(ReviewScreen(self.journal, clock=self.clock))
+
+    def action_override_calibration(self) -> None:
+        pen = self.pen
+        cal = self.calibration
+        if pen is None or cal is None or cal.problem(self.today(), simulated=pen.simulated) is None:
+            self.notify("The pen's calibration is in force: nothing to override.")
+            return
+        self.push_screen(
+            NoteScreen(
+                "Override the pen's calibration for this session — why?",
+                "e.g. calibration booked for Friday; speed checked by tachometer today",
+            ),
+            self._save_override,
+        )
+
+    def _save_override(self, reason: str | None) -> None:
+        pen = self.pen
+        if reason is None or pen is None or self.calibration is None:
+            return
+        self.calibration_override = reason
+        # recorded in the journal through the notice stream (the recorder keeps host events)
+        pen.post(
+            "calibration_override",
+            f"calibration overridden: {reason}",
+            reason=reason,
+            calibration=self.calibration.describe(),
+            serial=pen.serial,
+        )
+        self.notify("Calibration override recorded in the journal.", severity="warning")
 
     def action_note(self) -> None:
         if self.session is None:

@@ -305,3 +305,37 @@ async def test_past_sessions_can_be_reviewed_from_the_start_screen(
         await pilot.click("#review-button")
         assert await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
         assert "C-0142" in app.screen.query_one("#clients").render_line(1).text
+
+
+async def test_an_expired_pen_calibration_blocks_arming_until_an_override_is_recorded(
+    sim_url: str, journal: Journal
+) -> None:
+    from smpctl.protocol import CalibrationKey
+
+    expired = (TODAY - dt.date(1970, 1, 1)).days - 1
+
+    def connect_pen() -> Pen:
+        pen = connect(sim_url)
+        pen.write_calibration(CalibrationKey.SPEED_CAL_DAY, expired - 90)
+        pen.write_calibration(CalibrationKey.SPEED_CAL_EXPIRES_DAY, expired)
+        return pen
+
+    app = Dashboard(
+        connect_pen, journal=journal, simulated=True, today=lambda: TODAY, initial_form=FORM
+    )
+    async with app.run_test(size=(160, 48)) as pilot:
+        await started(app, pilot)
+        app.action_zone("FRN")
+        problems = " ".join(app.interlock_problems())
+        assert "speed calibration expired on 2026-11-24" in problems
+        app.action_arm()
+        await pilot.pause(0.3)
+        assert not status(app) & Status.ARMED
+        app._save_override("tachometer check today, calibration booked")
+        assert app.interlock_problems() == []
+        app.action_arm()
+        assert await until(pilot, lambda: bool(status(app) & Status.ARMED))
+        assert app.session is not None and app.session.recorder is not None
+        app.session.recorder.sync(2.0)
+    kinds = [e.get("kind") for e in journal.events()]
+    assert "calibration_override" in kinds

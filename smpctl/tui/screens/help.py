@@ -19,6 +19,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("n", "write a note on the current (or last) pass"),
     ("", "(space still stops the needle while you type)"),
     ("k", "acknowledge the alarms"),
+    ("o", "override an expired pen calibration for this session (reason recorded)"),
     ("i", "the pen: identity, calibration, link quality"),
     ("e", "end the session: summary per zone"),
     ("F3", "on the start screen: review past sessions, replay passes"),

@@ -10,12 +10,23 @@ from textual.widgets import Input, Static
 
 
 class NoteScreen(ModalScreen[str | None]):
+    """One line of text: a note on a pass, or the reason for an override."""
+
     BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(
+        self,
+        title: str = "Note on the current (or last) pass",
+        placeholder: str = "e.g. client flinched, lighter hand on the left",
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self._placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-box"):
-            yield Static("[b]Note on the current (or last) pass[/b]")
-            yield Input(placeholder="e.g. client flinched, lighter hand on the left", id="note")
+            yield Static(f"[b]{self._title}[/b]")
+            yield Input(placeholder=self._placeholder, id="note")
             yield Static(
                 "Enter saves · escape cancels · space still STOPS the needle (and types a space)",
                 classes="dim",
