@@ -3,14 +3,17 @@ telemetry from the client's ring on timers, and keeps STOP one key away everywhe
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.driver import Driver
+from textual.message import Message
 from textual.widgets import Button, DataTable, Input, RichLog, Static
 
 from smpctl.client import HostEvent, LinkEvent, LinkState, Notice, Pen
@@ -42,6 +45,7 @@ from smpctl.tui.session_flow import (
     sessions_of,
     zone_figures,
 )
+from smpctl.tui.stop_sender import StopSender
 from smpctl.tui.widgets.alarm_panel import AlarmPanel
 from smpctl.tui.widgets.readouts import Readouts
 from smpctl.tui.widgets.scalp_map import ZONE_KEYS, ScalpMap, ZoneCell
@@ -116,6 +120,7 @@ class Dashboard(App[None]):
         simulated: bool,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] = dt.date.today,
+        wall: Callable[[], float] = time.time,
         initial_form: SessionForm | None = None,
         profile: LoadedProfile | None = None,
         clinic: ClinicSettings = NO_CLINIC,
@@ -132,6 +137,7 @@ class Dashboard(App[None]):
         self._connect_pen = connect_pen
         self.journal = journal
         self.today = today
+        self.wall = wall
         self.session: TreatmentSession | None = None
         self._initial_form = initial_form
         self.simulated = simulated
@@ -147,11 +153,13 @@ class Dashboard(App[None]):
         self._pedal_sim = False
         self._session_line = ""
         self._profile_line = ""
+        self._link_text: tuple[str, str] = ("—", "dim")
+        self._link_text_at = -1e9
         self._figures: dict[str, ZoneFigures] = {}
         self._session_started = 0.0
         self.stops_sent = 0
+        self.stopper = StopSender(lambda: self.pen, self._stop_failed, clock)
         self.refreshes = 0
-        self.last_stop_written_at: float | None = None
 
     # ------------------------------------------------------------------ start
 
@@ -280,7 +288,8 @@ class Dashboard(App[None]):
         now = self.clock()
         self.board.raise_for(notice, now)
         for log in self.screen.query("#event-log").results(RichLog):
-            log.write(f"{time.strftime('%H:%M:%S')} {describe(notice)}")
+            stamp = time.strftime("%H:%M:%S", time.localtime(self.wall()))
+            log.write(f"{stamp} {describe(notice)}")
         if isinstance(notice, Event) and notice.kind == EventKind.PEDAL_UP:
             self._pedal_sim = False
         if isinstance(notice, LinkEvent) and notice.kind.value == "reconnected":
@@ -294,13 +303,18 @@ class Dashboard(App[None]):
             return "connecting…", "bold yellow"
         if pen.state is LinkState.LOST:
             return "LOST — reconnect the pen", "bold white on red"
+        now = self.clock()
+        if now - self._link_text_at < 1.0:  # the statistics cost ms: once a second is plenty
+            return self._link_text
+        self._link_text_at = now
         st = pen.stats()
         style = "bold green" if st.seq_gaps == 0 and st.crc_errors == 0 else "bold yellow"
-        return (
+        self._link_text = (
             f"{st.telemetry_hz:4.0f}/s lost {st.seq_gaps} crc {st.crc_errors} "
             f"rtt {st.rtt_ms_last:.1f} ms",
             style,
         )
+        return self._link_text
 
     def _update_treatment(self) -> None:
         screen = self.screen
@@ -392,26 +406,33 @@ class Dashboard(App[None]):
         """STOP: the motor first, then disarm, so the needle runs again only after a re-arm."""
         self.stops_sent += 1
         self.status_message = "STOPPED. Press a to re-arm."
-        self._stop_pen()
+        self.stopper.trigger()
         # Space is STOP on every screen, text fields included (safety first); the space
         # still reaches the field so names and notes can be typed.
         focused = self.focused
         if isinstance(focused, Input):
             focused.insert_text_at_cursor(" ")
 
-    @work(thread=True, group="stop")
-    def _stop_pen(self) -> None:
-        pen = self.pen
-        if pen is None:
-            return
-        try:
-            pen.stop()
-            self.last_stop_written_at = self.clock()
-            pen.disarm()
-        except SmpctlError as exc:
-            self.call_from_thread(
-                self.board.raise_host, STOP, f"STOP not confirmed: {exc}", self.clock()
-            )
+    def _stop_failed(self, message: str) -> None:
+        """From the stop thread: raise the alarm on the UI loop."""
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            self.call_from_thread(self.board.raise_host, STOP, message, self.clock())
+
+    def get_driver_class(self) -> type[Driver]:
+        """The terminal driver, with STOP sent from its input thread the moment a space
+        arrives (see StopSender): a busy or frozen UI loop cannot delay it."""
+        base = super().get_driver_class()
+        app = self  # App.__init__ asks for the class before our __init__ made the stopper
+
+        class StopFirstDriver(base):  # type: ignore[valid-type,misc]
+            def process_message(self, message: Message) -> None:
+                if isinstance(message, events.Key) and message.key == "space":
+                    stopper: StopSender | None = getattr(app, "stopper", None)
+                    if stopper is not None:
+                        stopper.trigger()
+                super().process_message(message)
+
+        return StopFirstDriver
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "stop-button":
@@ -718,6 +739,7 @@ class Dashboard(App[None]):
         await asyncio.to_thread(pen.close)
 
     def on_unmount(self) -> None:
+        self.stopper.close()
         session = self.session
         if session is not None:
             self.session = None

@@ -1,0 +1,296 @@
+"""SVG snapshots of every dashboard screen (pytest-textual-snapshot).
+
+Nothing here is live: the pen is a ``FrozenPen`` that shows exactly the telemetry and
+notices a test feeds it, the journal's wall clock and the app's clock are fixed, and the
+start form's cursor does not blink. Accept a deliberate change of the screens with
+``pytest tests/tui/test_snapshots.py --snapshot-update`` and look at the SVGs it writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from frozen_pen import ARMED_PEDAL_UP, RUNNING, FrozenPen, sample, wavy_trend
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from smpctl.client import HostEvent, Pen
+from smpctl.journal import Journal, Outcome
+from smpctl.protocol import Event, EventKind, Fault
+from smpctl.tui.app import Dashboard
+from smpctl.tui.screens.treatment import TreatmentScreen
+from smpctl.tui.session_flow import SessionForm
+from smpctl.tui.widgets.trend_plot import TrendPlot
+from smpctl.zones import ZoneCode
+
+SIZE = (160, 48)
+TODAY = dt.date(2026, 11, 25)
+# noon UTC: the same calendar day in every time zone the history line could be shown in
+LAST_VISIT = dt.datetime(2026, 10, 14, 12, 0, tzinfo=dt.UTC).timestamp()
+THIS_VISIT = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC).timestamp()
+LOG_TIME = time.struct_time((2026, 11, 25, 12, 34, 56, 2, 329, 0))
+CLIENT = "C-0142"
+RETURNING = SessionForm(
+    client=CLIENT,
+    session_number=2,
+    practitioner="AB",
+    cartridge_lot="LOT-991",
+    cartridge_expiry="2027-06-30",
+    pigment_shade="SMP Dark 2",
+    pigment_dilution="1:3",
+    pigment_lot="PG-77",
+    consent=True,
+)
+
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+SnapCompare = Callable[..., bool]
+
+
+class SettableClock:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def wall() -> SettableClock:
+    return SettableClock(LAST_VISIT)
+
+
+@pytest.fixture
+def journal(tmp_path: Path, wall: SettableClock) -> Iterator[Journal]:
+    with Journal.open(tmp_path / "journal.sqlite3", wall=wall) as j:
+        yield j
+
+
+def record_pass(
+    journal: Journal,
+    pen_uid: str,
+    zone: ZoneCode,
+    *,
+    start: float,
+    seconds: float,
+    strokes: int,
+    mean_hz: float,
+    depth_mm: float,
+    outcome: Outcome = Outcome.COMPLETE,
+) -> str:
+    """A finished pass written straight into the journal, with fixed wall times."""
+    journal.set_zone(zone)
+    uid = journal.begin_pass(started_t_us=None, wall=start, pen_uid=pen_uid)
+    journal.end_pass(
+        uid,
+        outcome=outcome,
+        detail=None,
+        ended_t_us=None,
+        wall=start + seconds,
+        aggregates={
+            "samples": round(seconds * 1000),
+            "speed_mean_hz": mean_hz,
+            "speed_min_hz": mean_hz - 4,
+            "speed_max_hz": mean_hz + 3,
+            "strokes": strokes,
+            "peak_current_a": 0.9,
+            "max_temp_c": 34.0,
+            "setpoint_hz": 100.0,
+            "depth_mm": depth_mm,
+        },
+        events=[],
+    )
+    return uid
+
+
+@pytest.fixture
+def returning_client(journal: Journal, wall: SettableClock) -> Journal:
+    """C-0142 came once before: six weeks ago, hairline and front."""
+    pen = FrozenPen()
+    pen_uid = journal.register_pen(pen.identity)
+    journal.open_session(CLIENT, 1, "AB", consent=True, simulated=True, pen_uid=pen_uid)
+    journal.register_cartridge("1RL 0.20", "LOT-880", "2027-01-31")
+    journal.register_pigment("SMP Dark 2", "1:3", "PG-70")
+    t = LAST_VISIT + 60
+    for zone, seconds, strokes, hz in (
+        (ZoneCode.HL, 42.0, 4100, 97.6),
+        (ZoneCode.HL, 35.0, 3380, 98.1),
+        (ZoneCode.FRN, 51.0, 5020, 99.2),
+    ):
+        record_pass(
+            journal,
+            pen_uid,
+            zone,
+            start=t,
+            seconds=seconds,
+            strokes=strokes,
+            mean_hz=hz,
+            depth_mm=1.0,
+        )
+        t += seconds + 20
+    wall.t = t
+    journal.close_session()
+    wall.t = THIS_VISIT
+    return journal
+
+
+def make_app(
+    journal: Journal, pen: FrozenPen, clock: SettableClock, form: SessionForm | None
+) -> Dashboard:
+    return Dashboard(
+        lambda: cast(Pen, pen),
+        journal=journal,
+        simulated=True,
+        clock=clock,
+        today=lambda: TODAY,
+        wall=lambda: time.mktime(LOG_TIME),  # event-log stamps read 12:34:56 in any time zone
+        initial_form=form,
+    )
+
+
+async def until(pilot: Pilot[Any], pred: Callable[[], bool], timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < end, "the dashboard did not get there in time"
+        await pilot.pause(0.02)
+
+
+async def settled(pilot: Pilot[Any], app: Dashboard, ticks: int = 3) -> None:
+    """Let the 10 Hz refresh run a few times over what the test just set."""
+    target = app.refreshes + ticks
+    await until(pilot, lambda: app.refreshes >= target)
+
+
+async def on_start_screen(pilot: Pilot[Any], app: Dashboard) -> None:
+    await until(pilot, lambda: app.pen is not None)
+    for field in app.screen.query(Input):
+        field.cursor_blink = False  # a blinking cursor is a coin toss in a snapshot
+    await settled(pilot, app)
+
+
+def treatment(
+    pen: FrozenPen, clock: SettableClock, *, running: bool, then: tuple[str, ...] = ()
+) -> RunBefore:
+    """Start the returning client's session 2, do two passes, choose FRN, and show a needle
+    (running or not) with a warning raised."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = cast(Dashboard, pilot.app)
+        await until(pilot, lambda: app.pen is not None)
+        await settled(pilot, app)  # the history box grows first: click where the button ends up
+        await pilot.click("#start-button")
+        await until(pilot, lambda: isinstance(app.screen, TreatmentScreen))
+        session = app.session
+        assert session is not None and session.recorder is not None
+        pen_uid = session.recorder.pen_uid
+        assert pen_uid is not None
+        t = THIS_VISIT + 120
+        record_pass(
+            app.journal,
+            pen_uid,
+            ZoneCode.HL,
+            start=t,
+            seconds=38.0,
+            strokes=3710,
+            mean_hz=99.0,
+            depth_mm=1.05,
+        )
+        record_pass(
+            app.journal,
+            pen_uid,
+            ZoneCode.TMP_L,
+            start=t + 60,
+            seconds=12.0,
+            strokes=1150,
+            mean_hz=95.8,
+            depth_mm=1.1,
+            outcome=Outcome.INTERRUPTED_FAULT,
+        )
+        app.journal.flag_pass("flagged")
+        app.action_zone("FRN")
+        # the trend is fed with the pedal up, so the session's recorder opens no pass
+        # (that would stamp the real wall clock into the table)
+        pen.feed(wavy_trend(9000, status=ARMED_PEDAL_UP))
+        pen.latest = sample(
+            9000,
+            speed_hz=96.2 if running else 0.0,
+            current_a=0.71 if running else 0.05,
+            temp_c=39.6,
+            status=RUNNING if running else ARMED_PEDAL_UP,
+            faults=int(Fault.TEMP_HIGH),
+        )
+        pen.announce(Event(7, 9_000_000, EventKind.ARMED, 0, 0))
+        pen.announce(HostEvent("profile", "profile 'front-dense' applied to FRN", 0.0))
+        pen.announce(Event(8, 9_500_000, EventKind.FAULT_RAISED, int(Fault.TEMP_HIGH), 3960))
+        clock.t += 12 * 60 + 34
+        table = app.screen.query_one("#zone-table", DataTable)
+        await until(pilot, lambda: table.row_count == 3)
+        await until(pilot, lambda: bool(app.board.active))
+        await settled(pilot, app)
+        for plot in app.screen.query(TrendPlot):
+            plot.redraw()
+        await pilot.pause()
+        for key in then:
+            await pilot.press(key)
+        await settled(pilot, app)
+
+    return run_before
+
+
+def test_session_start_screen_when_empty(snap_compare: SnapCompare, journal: Journal) -> None:
+    app = make_app(journal, FrozenPen(), SettableClock(1000.0), None)
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: on_start_screen(p, app))
+
+
+def test_session_start_screen_shows_a_returning_clients_history(
+    snap_compare: SnapCompare, returning_client: Journal
+) -> None:
+    app = make_app(returning_client, FrozenPen(), SettableClock(1000.0), RETURNING)
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: on_start_screen(p, app))
+
+
+def test_session_start_screen_refuses_an_expired_cartridge(
+    snap_compare: SnapCompare, returning_client: Journal
+) -> None:
+    form = replace(RETURNING, cartridge_expiry="2026-11-24", consent=False)
+    app = make_app(returning_client, FrozenPen(), SettableClock(1000.0), form)
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: on_start_screen(p, app))
+
+
+def test_treatment_screen_with_a_running_needle_and_a_warning(
+    snap_compare: SnapCompare, returning_client: Journal
+) -> None:
+    pen, clock = FrozenPen(), SettableClock(1000.0)
+    app = make_app(returning_client, pen, clock, RETURNING)
+    assert snap_compare(app, terminal_size=SIZE, run_before=treatment(pen, clock, running=True))
+
+
+def test_help_overlay_lists_the_keys(snap_compare: SnapCompare, returning_client: Journal) -> None:
+    pen, clock = FrozenPen(), SettableClock(1000.0)
+    app = make_app(returning_client, pen, clock, RETURNING)
+    run_before = treatment(pen, clock, running=False, then=("question_mark",))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_pen_info_screen(snap_compare: SnapCompare, returning_client: Journal) -> None:
+    pen, clock = FrozenPen(), SettableClock(1000.0)
+    app = make_app(returning_client, pen, clock, RETURNING)
+    run_before = treatment(pen, clock, running=False, then=("i",))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_end_session_summary(snap_compare: SnapCompare, returning_client: Journal) -> None:
+    pen, clock = FrozenPen(), SettableClock(1000.0)
+    app = make_app(returning_client, pen, clock, RETURNING)
+    run_before = treatment(pen, clock, running=False, then=("e",))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    # ending stopped the pen first (STOP, then disarm)
+    sent = [name for name, _args in pen.calls if name in ("stop", "disarm")]
+    assert sent[:2] == ["stop", "disarm"]
