@@ -236,9 +236,12 @@ async def test_a_pass_is_recorded_and_shown_in_the_zone_table(
     async with app.run_test(size=(160, 48)) as pilot:
         await running(app, pilot)
         assert app.pen is not None
-        await pilot.pause(0.5)
+        await pilot.pause(1.0)
         app.pen.sim(SimAction.PEDAL, 0)
-        assert await until(pilot, lambda: "FRN" in app._figures, 4.0)
+        # the table refreshes once a second from the journal; allow for a loaded machine
+        assert await until(
+            pilot, lambda: "FRN" in app._figures and app._figures["FRN"].strokes > 0, 10.0
+        )
         table = app.screen.query_one(DataTable)
         row = table.get_row_at(0)
         assert row[0] == "FRN" and row[1] == "1"
