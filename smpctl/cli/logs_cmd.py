@@ -11,7 +11,9 @@ import datetime as dt
 import importlib
 from typing import Any
 
+from smpctl.errors import JournalError
 from smpctl.journal import Journal, SessionSummary
+from smpctl.zones import ZoneCode
 
 from .args import add_journal, add_json, print_json
 
@@ -28,9 +30,17 @@ def register(sub: Any) -> None:
 
 def register_logs(logs_sub: Any) -> None:
     p = logs_sub.add_parser("list", help="list recorded sessions (pseudonyms only)")
+    p.add_argument("--client", default=None, help="only this client's sessions (pseudonym)")
+    p.add_argument(
+        "--since", type=dt.date.fromisoformat, default=None, help="sessions from this day on"
+    )
+    p.add_argument("--zone", default=None, help="only sessions that treated this zone")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--simulated", dest="simulated", action="store_const", const=True)
+    kind.add_argument("--real", dest="simulated", action="store_const", const=False)
     add_journal(p)
     add_json(p)
-    p.set_defaults(func=run_list)
+    p.set_defaults(func=run_list, simulated=None)
 
     p = logs_sub.add_parser("verify", help="check every record against the hash chain")
     add_journal(p)
@@ -60,8 +70,21 @@ def format_session(s: SessionSummary) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from smpctl.review.listing import filter_sessions
+
+    zone = args.zone.upper() if args.zone else None
+    if zone is not None and zone not in {z.value for z in ZoneCode}:
+        raise JournalError(
+            f"unknown zone {args.zone!r}: use one of {', '.join(z.value for z in ZoneCode)}"
+        )
     with Journal.open(args.journal, writer=False) as journal:
-        sessions = journal.sessions()
+        sessions = filter_sessions(
+            journal.sessions(),
+            client=args.client,
+            since=args.since,
+            zone=zone,
+            simulated=args.simulated,
+        )
     if args.json:
         print_json({"journal": str(journal.path), "sessions": [s.as_dict() for s in sessions]})
         return 0

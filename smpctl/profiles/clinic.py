@@ -51,6 +51,8 @@ class ClinicFile(StrictModel):
     limits: Limits = Field(default_factory=Limits)
     accepted_needles: list[NeedleSpec] | None = None
     pens: dict[str, PenSettings] = Field(default_factory=dict)
+    server: Text | None = None
+    """The clinic's PostgreSQL URL for `smpctl sync` (each chair signs in with its own role)."""
 
 
 @dataclass(frozen=True)

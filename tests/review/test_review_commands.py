@@ -471,3 +471,24 @@ def test_every_command_works_on_the_dashboards_recording(
     assert main(["logs", "report", "C-0142#1", "-o", str(report), *j]) == 0
     html = report.read_text()
     assert "LOT-991" in html and html.count('class="speed-line"') == len(passes)
+
+
+def test_logs_list_filters_by_client_zone_and_kind(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cli_main = main
+    journal_path = tmp_path / "filters.sqlite3"
+    with Journal.open(journal_path) as journal:
+        for client, simulated in (("C-1", True), ("C-2", False)):
+            journal.open_session(client, 1, "AB", consent=True, simulated=simulated)
+            journal.close_session()
+    assert cli_main(["logs", "list", "--journal", str(journal_path), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["sessions"]) == 2
+    assert cli_main(["logs", "list", "--journal", str(journal_path), "--client", "C-2"]) == 0
+    out = capsys.readouterr().out
+    assert "C-2" in out and "C-1" not in out
+    assert cli_main(["logs", "list", "--journal", str(journal_path), "--real", "--json"]) == 0
+    sessions = json.loads(capsys.readouterr().out)["sessions"]
+    assert [s["client"] for s in sessions] == ["C-2"]
+    assert cli_main(["logs", "list", "--journal", str(journal_path), "--zone", "XX"]) == 1
+    assert "unknown zone 'XX'" in capsys.readouterr().err
