@@ -22,6 +22,12 @@ def register(sub: Any) -> None:
     add_profiles_dir(p)
     add_clinic(p)
     add_journal(p)
+    p.add_argument(
+        "--server",
+        default=None,
+        help="clinic PostgreSQL to sync with in the background (default: $SMPCTL_SERVER, else "
+        "the clinic settings' server; none: the chair works alone)",
+    )
     p.set_defaults(func=run)
 
 
@@ -44,8 +50,28 @@ def run(args: argparse.Namespace) -> int:
     def connect_pen() -> Pen:
         return connect(url)
 
+    from smpctl.clinic.background import BackgroundSync
+    from smpctl.clinic.connection import resolve_server_url
+    from smpctl.errors import ServerNotConfiguredError
+
     with Journal.open(args.journal) as journal:
-        Dashboard(
-            connect_pen, journal=journal, simulated=simulated, profile=profile, clinic=clinic
-        ).run()
+        background = None
+        try:
+            url_server = resolve_server_url(args.server, clinic_server=clinic.settings.server)
+        except ServerNotConfiguredError:
+            url_server = None
+        if url_server is not None:  # offline-first: the needle never waits for this
+            background = BackgroundSync(journal.path, url_server).start()
+        try:
+            Dashboard(
+                connect_pen,
+                journal=journal,
+                simulated=simulated,
+                profile=profile,
+                clinic=clinic,
+                sync=background,
+            ).run()
+        finally:
+            if background is not None:
+                background.stop()
     return 0

@@ -17,8 +17,10 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, RichLog, Static
 
 from smpctl.client import HostEvent, LinkEvent, LinkState, Notice, Pen
+from smpctl.clinic.background import BackgroundSync
+from smpctl.clinic.history import remote_history
 from smpctl.errors import SmpctlError
-from smpctl.journal import Journal
+from smpctl.journal import Journal, PassRecord, SessionSummary
 from smpctl.profiles import (
     NO_CLINIC,
     AppliedProfile,
@@ -42,6 +44,7 @@ from smpctl.tui.session_flow import (
     SessionForm,
     TreatmentSession,
     ZoneFigures,
+    merge_sessions,
     sessions_of,
     zone_figures,
 )
@@ -124,8 +127,10 @@ class Dashboard(App[None]):
         initial_form: SessionForm | None = None,
         profile: LoadedProfile | None = None,
         clinic: ClinicSettings = NO_CLINIC,
+        sync: BackgroundSync | None = None,
     ) -> None:
         super().__init__()
+        self.sync = sync
         self.profile = profile
         self.clinic = clinic
         self.calibration: Calibration | None = None
@@ -193,15 +198,20 @@ class Dashboard(App[None]):
         if not pseudonym.strip():
             return "Enter a pseudonym to see a returning client's sessions."
         found = sessions_of(self.journal, pseudonym)
+        if self.sync is not None:
+            # sessions at other chairs of the clinic, pulled from the server in the background
+            self.sync.request_pull(pseudonym.strip())
+            found = merge_sessions(found, remote_history(pseudonym.strip(), self.journal.path))
         if not found:
-            return "New client: no earlier sessions in this journal."
+            where = "this journal or the clinic server" if self.sync else "this journal"
+            return f"New client: no earlier sessions in {where}."
         lines = []
         for s in found[-6:]:
             day = dt.datetime.fromtimestamp(s.started_wall).strftime("%Y-%m-%d")
             sim = " (simulated)" if s.simulated else ""
             lines.append(f"#{s.session_number} {day}{sim}: {s.passes} passes")
         last = found[-1]
-        figures = zone_figures(self.journal.passes(last.uid))
+        figures = zone_figures(self._passes_of(last))
         if figures:
             lines.append(f"\nLast session (#{last.session_number}) per zone:")
             for zone in ZoneCode:
@@ -216,6 +226,27 @@ class Dashboard(App[None]):
         next_number = max(s.session_number for s in found) + 1
         lines.append(f"\nThis would be session {next_number}.")
         return "\n".join(lines)
+
+    def _passes_of(self, session: SessionSummary) -> list[PassRecord]:
+        local = self.journal.passes(session.uid)
+        if local or self.sync is None:
+            return local
+        from smpctl.clinic.history import remote_passes
+
+        return remote_passes(session.uid, self.journal.path)
+
+    def sync_text(self) -> str:
+        """The background sync's state, for the status line (empty when none is set up)."""
+        if self.sync is None:
+            return ""
+        st = self.sync.state()
+        pending = "?" if st.pending is None else str(st.pending)
+        if st.last_error:
+            return f" · sync OFFLINE ({pending} pending, recorded locally)"
+        if st.last_sync_wall is None:
+            return " · sync starting"
+        last = time.strftime("%H:%M", time.localtime(st.last_sync_wall))
+        return f" · synced {last}, {pending} pending"
 
     def on_session_start_screen_submitted(self, message: SessionStartScreen.Submitted) -> None:
         pen = self.pen
@@ -354,7 +385,7 @@ class Dashboard(App[None]):
                 "LINK LOST — the pen stops by itself and the pass is closed as interrupted. "
                 "Reconnect the pen."
             )
-        line = f"{clock}{zone}{scar} · {status}"
+        line = f"{clock}{zone}{scar} · {status}{self.sync_text()}"
         if line != self._session_line:
             self._session_line = line
             screen.query_one("#session-line", Static).update(line)

@@ -211,3 +211,12 @@ def sessions_of(journal: Journal, client: str) -> list[SessionSummary]:
         (s for s in journal.sessions() if s.client == client.strip()),
         key=lambda s: s.started_wall,
     )
+
+
+def merge_sessions(
+    local: list[SessionSummary], remote: list[SessionSummary]
+) -> list[SessionSummary]:
+    """This chair's sessions and those pulled from the clinic server, once each, in order."""
+    seen = {s.uid for s in local}
+    merged = local + [s for s in remote if s.uid not in seen]
+    return sorted(merged, key=lambda s: s.started_wall)

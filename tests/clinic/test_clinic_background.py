@@ -45,3 +45,31 @@ def test_background_sync_reports_an_unreachable_server_and_the_pending_count(
     assert state.last_error is not None and "cannot reach" in state.last_error
     assert state.pending is not None and state.pending > 0
     assert state.failures >= 1 and not state.running
+
+
+async def test_the_dashboard_shows_a_client_treated_at_another_chair_and_its_sync_state(
+    server: Server, tmp_path: Path
+) -> None:
+    from smpctl.client import Pen
+    from smpctl.journal import Journal
+    from smpctl.tui.app import Dashboard
+
+    a, b = server.chair("a"), server.chair("b")
+    write_session(tmp_path / "a.sqlite3", "C-7")
+    pusher = BackgroundSync(tmp_path / "a.sqlite3", a, interval_s=30).start()
+    assert pusher.wait_idle(20)
+    pusher.stop()
+
+    def no_pen() -> Pen:
+        raise AssertionError("not needed")
+
+    with Journal.open(tmp_path / "b.sqlite3") as journal:
+        syncer = BackgroundSync(journal.path, b, interval_s=30).start()
+        app = Dashboard(no_pen, journal=journal, simulated=True, sync=syncer)
+        app._history("C-7")  # asks the background sync to pull this client
+        assert wait_for(lambda: "#1" in app._history("C-7"), 20)
+        assert "Last session (#1) per zone" in app._history("C-7")
+        assert wait_for(lambda: "synced" in app.sync_text(), 20)
+        assert "pending" in app.sync_text()
+        syncer.stop()
+        app.stopper.close()
