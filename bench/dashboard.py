@@ -249,7 +249,8 @@ def pedal_down(app: Dashboard) -> bool:
 
 def make_app(connect_pen: Callable[[], Pen], journal: Journal) -> Dashboard:
     app = Dashboard(connect_pen, journal=journal, simulated=True, initial_form=FORM)
-    app.driver_class = NullTerminal
+    # the dashboard's own input-thread STOP, on a terminal that is /dev/null
+    app.driver_class = app.stop_first(NullTerminal)
     return app
 
 

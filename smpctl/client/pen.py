@@ -387,6 +387,25 @@ class Pen:
         """Stop the motor (stays armed). Sent at once, even while another command waits."""
         self.execute(cmd.STOP)
 
+    def stop_now(self) -> bool:
+        """Write a STOP frame at once and return without waiting for its ACK.
+
+        For callers that must not block (a terminal's input thread): they follow it with
+        ``stop()``, which confirms the stop (STOP is idempotent on the pen). Counted as a STOP
+        so that no command sent earlier is resent after it. False if there is no link.
+        """
+        link = self._link
+        if link is None:
+            return False
+        frame = encode(cmd.STOP, self._next_seq())
+        try:
+            with self._resend_lock:
+                self._stops_sent += 1
+                link.write(frame)
+        except errors.LinkLostError:
+            return False
+        return True
+
     def estop(self) -> None:
         """Emergency stop, latched until re-armed."""
         self.execute(cmd.ESTOP)

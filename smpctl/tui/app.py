@@ -56,6 +56,8 @@ from smpctl.tui.widgets.speed_gauge import SpeedGauge
 from smpctl.tui.widgets.trend_plot import TrendPlot
 from smpctl.zones import ScarKind, ZoneCode
 
+INPUT_STOP_WINDOW_S = 0.3
+"""A space's STOP sent by the input thread this recently is the one the binding sees."""
 ALIVE_EVERY_S = 0.1
 ALIVE_LEASE_S = 0.3
 """If the UI loop stalls this long, heartbeats stop and the pen's watchdog stops the needle."""
@@ -437,7 +439,8 @@ class Dashboard(App[None]):
         """STOP: the motor first, then disarm, so the needle runs again only after a re-arm."""
         self.stops_sent += 1
         self.status_message = "STOPPED. Press a to re-arm."
-        self.stopper.trigger()
+        if not self.stopper.triggered_within(INPUT_STOP_WINDOW_S):
+            self.stopper.trigger()  # no input thread (tests), or the button was clicked
         # Space is STOP on every screen, text fields included (safety first); the space
         # still reaches the field so names and notes can be typed.
         focused = self.focused
@@ -450,9 +453,13 @@ class Dashboard(App[None]):
             self.call_from_thread(self.board.raise_host, STOP, message, self.clock())
 
     def get_driver_class(self) -> type[Driver]:
-        """The terminal driver, with STOP sent from its input thread the moment a space
-        arrives (see StopSender): a busy or frozen UI loop cannot delay it."""
-        base = super().get_driver_class()
+        """The terminal driver, with STOP sent from its input thread (see stop_first)."""
+        return self.stop_first(super().get_driver_class())
+
+    def stop_first(self, base: type[Driver]) -> type[Driver]:
+        """``base`` with STOP triggered from the driver's input thread the moment a space
+        arrives (see StopSender): a busy or frozen UI loop cannot delay it. The key then
+        goes on through Textual's bindings as usual (the UI shows STOPPED)."""
         app = self  # App.__init__ asks for the class before our __init__ made the stopper
 
         class StopFirstDriver(base):  # type: ignore[valid-type,misc]
@@ -460,7 +467,7 @@ class Dashboard(App[None]):
                 if isinstance(message, events.Key) and message.key == "space":
                     stopper: StopSender | None = getattr(app, "stopper", None)
                     if stopper is not None:
-                        stopper.trigger()
+                        stopper.trigger(write_now=True)
                 super().process_message(message)
 
         return StopFirstDriver
@@ -501,6 +508,7 @@ class Dashboard(App[None]):
     def _arm_pen(self) -> None:
         pen = self.pen
         assert pen is not None
+        self.stopper.wait_idle(1.0)
         try:
             pen.arm()
             pen.run()

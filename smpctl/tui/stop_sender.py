@@ -27,15 +27,32 @@ class StopSender:
         self._on_error = on_error
         self._clock = clock
         self._wanted = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
         self._closing = False
         self.last_written_at: float | None = None
+        self.last_triggered_at: float | None = None
         self.sent = 0
         self._thread = threading.Thread(target=self._run, name="smpctl-stop", daemon=True)
         self._thread.start()
 
-    def trigger(self) -> None:
-        """Safe from any thread; returns at once."""
+    def trigger(self, *, write_now: bool = False) -> None:
+        """Safe from any thread; returns at once. ``write_now`` (the input thread) also
+        writes the STOP frame from the calling thread, so not even a thread switch stands
+        between the key and the wire; the stop thread then confirms it and disarms."""
+        self.last_triggered_at = self._clock()
+        self._idle.clear()
+        if write_now:
+            pen = self._pen()
+            if pen is not None and pen.stop_now():
+                self.last_written_at = self._clock()
         self._wanted.set()
+
+    def triggered_within(self, seconds: float) -> bool:
+        """The same key press's STOP already left from the input thread: the binding that
+        follows must not send a second STOP + DISARM after the practitioner re-armed."""
+        at = self.last_triggered_at
+        return at is not None and self._clock() - at <= seconds
 
     def _run(self) -> None:
         while True:
@@ -53,6 +70,13 @@ class StopSender:
                 pen.disarm()  # ... then no needle until an explicit re-arm
             except SmpctlError as exc:
                 self._on_error(f"STOP not confirmed: {exc}")
+            if not self._wanted.is_set():
+                self._idle.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every STOP asked for has been sent and the pen disarmed: an ARM must
+        come after the DISARM of the stop before it, never be overtaken by it."""
+        return self._idle.wait(timeout)
 
     def close(self) -> None:
         self._closing = True

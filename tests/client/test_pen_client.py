@@ -248,3 +248,13 @@ def test_a_port_already_in_use_is_reported_busy(sim_name: str) -> None:
 def test_bad_simulator_option_says_which_options_exist(sim_name: str) -> None:
     with pytest.raises(errors.LinkError, match="realtime"):
         connect(f"sim://{sim_name}?relatime=0")
+
+
+def test_stop_now_stops_the_motor_without_waiting_for_the_ack(sim_name: str) -> None:
+    with connect(f"sim://{sim_name}") as pen:
+        running_pen(pen)
+        started = time.monotonic()
+        assert pen.stop_now()
+        assert time.monotonic() - started < 0.01  # it did not wait for the reply
+        assert wait_until(lambda: not latest(pen).status & Status.MOTOR_ON, 0.5, pen)
+        assert latest(pen).status & Status.ARMED  # a STOP, not a disarm

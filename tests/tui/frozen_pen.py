@@ -215,6 +215,10 @@ class FrozenPen:
     def stop(self) -> None:
         self._record("stop")
 
+    def stop_now(self) -> bool:
+        self._record("stop_now")
+        return True
+
     def estop(self) -> None:
         self._record("estop")
 

@@ -28,10 +28,11 @@ async def test_space_from_the_terminal_input_thread_stops_the_pen_while_the_app_
         reader.start()
         reader.join()
         deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and [c for c, _ in pen.calls] != ["stop", "disarm"]:
+        expected = ["stop_now", "stop", "disarm"]  # written at once, confirmed, disarmed
+        while time.monotonic() < deadline and [c for c, _ in pen.calls] != expected:
             time.sleep(0.005)
         app.stopper.close()
-    assert [c for c, _ in pen.calls] == ["stop", "disarm"]
+    assert [c for c, _ in pen.calls] == expected
 
 
 async def test_other_keys_from_the_input_thread_do_not_stop_the_pen(tmp_path: Path) -> None:
