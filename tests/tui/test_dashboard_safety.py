@@ -9,13 +9,14 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from smpctl.client import Pen, connect
 from smpctl.journal import Journal
 from smpctl.profiles import LoadedProfile, ProfileLibrary
-from smpctl.protocol import SimAction, Status
+from smpctl.protocol import SimAction, Status, Stop
 from smpctl.tui.app import Dashboard
 from smpctl.tui.screens.help import HelpScreen
 from smpctl.tui.screens.session_start import SessionStartScreen
@@ -342,3 +343,27 @@ async def test_an_expired_pen_calibration_blocks_arming_until_an_override_is_rec
         app.session.recorder.sync(2.0)
     kinds = [e.get("kind") for e in journal.events()]
     assert "calibration_override" in kinds
+
+
+async def test_quitting_stops_the_pen_and_closes_the_session(
+    make_app: Callable[..., Dashboard], journal: Journal
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await running(app, pilot)
+        pen = app.pen
+        assert pen is not None
+        sent: list[object] = []
+        execute = pen.execute
+
+        def recording(command: Any) -> Any:
+            sent.append(command)
+            return execute(command)
+
+        pen.execute = recording  # type: ignore[method-assign]
+        await pilot.press("q")
+        await pilot.pause(0.2)
+    assert app.pen is None and app.session is None
+    assert Stop() in sent  # the pen was told to stop before the link closed
+    sessions = journal.sessions()
+    assert len(sessions) == 1 and sessions[0].ended_wall is not None
