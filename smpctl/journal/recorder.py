@@ -313,7 +313,16 @@ class Recorder:
                 batch = batch[i:]
             if p.ending_t is not None:
                 end = p.ending_t
-                j = next((j for j, s in enumerate(batch) if _after(s.t_us, end)), len(batch))
+                # a sample taken at the very tick of PEDAL_UP already shows the pedal up:
+                # it belongs after the pass, not in it
+                j = next(
+                    (
+                        j
+                        for j, s in enumerate(batch)
+                        if _after(s.t_us, end) or not s.status & _PEDAL
+                    ),
+                    len(batch),
+                )
                 self._add(p, batch[:j])
                 if j == len(batch):
                     return
