@@ -606,3 +606,39 @@ class SyncBusyError(ClinicServerError, TimeoutError):
             f"another sync of the journal {journal} held the server for {waited_s:.0f} s: it "
             "is pushing the same records. Try again when it has finished."
         )
+
+
+# ------------------------------------------------------------------ micro-injury dose
+
+
+class DoseError(SmpctlError, ValueError):
+    """A dose cannot be computed from what was given."""
+
+
+class NeedleCountMismatchError(DoseError):
+    def __init__(self, kind: str, given: int, expected: int) -> None:
+        self.kind = kind
+        self.given = given
+        self.expected = expected
+        super().__init__(
+            f"a {kind} cartridge has {expected} needle(s), not {given}: check the cartridge "
+            f"box and enter its kind and needle count again."
+        )
+
+
+class UnknownCartridgeKindError(DoseError, LookupError):
+    def __init__(self, kind: str, known: Sequence[str]) -> None:
+        self.kind = kind
+        super().__init__(f"unknown cartridge kind {kind!r}: use one of {', '.join(known)}.")
+
+
+class ZoneAreaError(DoseError):
+    """A zone area that cannot be a real measurement of that zone."""
+
+    def __init__(self, zone: str, area_cm2: float, problem: str) -> None:
+        self.zone = zone
+        self.area_cm2 = area_cm2
+        super().__init__(
+            f"the area {area_cm2:g} cm² for zone {zone} {problem}: measure the zone again "
+            f"and enter its area in cm² (an adult scalp is ~500 cm² in all)."
+        )

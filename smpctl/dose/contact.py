@@ -1,0 +1,372 @@
+"""Needle in skin or in air, told from the telemetry the pen already sends.
+
+A stroke into air is no injury, so a dose must count only strokes made while the needle is
+in skin. The pen does not know; its motor does: load torque in skin shows as current. But
+current also rises whenever the rotor accelerates (the soft start of each pass, and the
+speed loop catching up after the needle leaves the skin), and the free-running current
+depends on speed. A load observer removes both:
+
+    i_load = i - i0(speed) - c * dw/dt
+
+``i0`` is the free-running current at that speed (a per-pen table from the calibration, or
+tracked online as a low percentile over recent air intervals), ``c`` is the rotor's inertia
+over its torque constant in mA per Hz/s (a parameter, or fitted on air intervals that
+include the soft-start ramp of each pass). An interval whose load current is above the
+threshold is in skin, and its strokes (the telemetry ``strokes`` counter delta) are counted
+as in-skin strokes. Design notes: docs/design/skin-contact-detection.md.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from smpctl.protocol import Status, Telemetry
+
+U32 = 1 << 32
+
+DEFAULT_ACCEL_GAIN_MA_PER_HZ_S = 1.0
+"""Prior for ``c`` until enough air acceleration has been seen to fit it: a pen motor's
+J/kt is about 1 mA per Hz/s (2e-6 kg m² over 0.011 N m/A, times 2π)."""
+DEFAULT_THRESHOLD_MA = 150.0
+"""Load current above which the needle is in skin. Light touches at 0.5 mm depth load the
+motor by ~200 mA; noise and model error after the observer stay under ~60 mA."""
+SPEED_BIN_HZ = 2.0
+"""Width of the speed bins the online baseline keeps (i0 changes ~1 mA per Hz)."""
+BIN_HISTORY = 48
+"""Air intervals a speed bin remembers: recent enough to follow a sagging supply."""
+BASELINE_PERCENTILE = 0.25
+"""Low percentile of air current taken as i0: robust to skin intervals misfiled as air."""
+SMOOTHING_S = 0.0025
+"""dω/dt spans at least this long (2–3 samples at 1 kHz; one interval at 200 Hz)."""
+MAX_SMOOTHING_SAMPLES = 3
+MIN_SPEED_HZ = 10.0
+"""Below this the motor is starting or stopping: intervals count as air (no dot is made
+with a needle that barely turns) and teach nothing."""
+FIT_EVERY = 64
+"""Refit ``c`` after this many new air intervals with acceleration in them."""
+FIT_MIN_ACCEL_HZ_S = 150.0
+"""Air intervals accelerating at least this much identify ``c`` (the soft start runs at the
+pen's slew rate, hundreds of Hz/s)."""
+FIT_MIN_SAMPLES = 24
+ACCEL_GAIN_RANGE = (0.2, 5.0)
+"""Fitted values of ``c`` outside this range are a fit gone wrong: keep the last good one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSettings:
+    """How a detector decides; the defaults suit any pen at 100–2000 Hz telemetry."""
+
+    threshold_ma: float = DEFAULT_THRESHOLD_MA
+    accel_gain_ma_per_hz_s: float | None = None
+    """``c``; None: start from the prior and fit it on air acceleration."""
+    baseline_ma: Mapping[float, float] | None = None
+    """Per-pen free-running current by speed (Hz -> mA) as the calibration records it;
+    None: track it online."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCounts:
+    """Strokes counted so far (or over a pass: the difference of two snapshots)."""
+
+    strokes: int = 0
+    in_skin_strokes: int = 0
+    in_skin_s: float = 0.0
+
+    @property
+    def air_strokes(self) -> int:
+        return self.strokes - self.in_skin_strokes
+
+    def __sub__(self, other: ContactCounts) -> ContactCounts:
+        return ContactCounts(
+            self.strokes - other.strokes,
+            self.in_skin_strokes - other.in_skin_strokes,
+            self.in_skin_s - other.in_skin_s,
+        )
+
+
+class _BaselineTable:
+    """A calibration's free-running current, linearly interpolated (held at the ends)."""
+
+    __slots__ = ("_currents", "_speeds")
+
+    def __init__(self, table: Mapping[float, float]) -> None:
+        if not table:
+            raise ValueError("a baseline table needs at least one speed")
+        points = sorted((float(k), float(v)) for k, v in table.items())
+        self._speeds = [p[0] for p in points]
+        self._currents = [p[1] for p in points]
+
+    def at(self, speed_hz: float) -> float:
+        speeds, currents = self._speeds, self._currents
+        i = bisect.bisect_left(speeds, speed_hz)
+        if i <= 0:
+            return currents[0]
+        if i >= len(speeds):
+            return currents[-1]
+        s0, s1 = speeds[i - 1], speeds[i]
+        f = (speed_hz - s0) / (s1 - s0)
+        return currents[i - 1] + f * (currents[i] - currents[i - 1])
+
+
+class _OnlineBaseline:
+    """Free-running current by speed bin: a low percentile of recent air intervals, with
+    the acceleration current already taken out. Empty bins borrow from the nearest ones."""
+
+    __slots__ = ("_bins", "_cache")
+
+    def __init__(self) -> None:
+        self._bins: dict[int, deque[float]] = {}
+        self._cache: dict[int, float] = {}
+
+    def add(self, speed_hz: float, current_ma: float) -> None:
+        key = round(speed_hz / SPEED_BIN_HZ)
+        history = self._bins.get(key)
+        if history is None:
+            history = self._bins[key] = deque(maxlen=BIN_HISTORY)
+        history.append(current_ma)
+        self._cache.pop(key, None)
+
+    def _bin_value(self, key: int) -> float:
+        value = self._cache.get(key)
+        if value is None:
+            ordered = sorted(self._bins[key])
+            value = ordered[int(BASELINE_PERCENTILE * (len(ordered) - 1))]
+            self._cache[key] = value
+        return value
+
+    def at(self, speed_hz: float) -> float | None:
+        if not self._bins:
+            return None
+        key = round(speed_hz / SPEED_BIN_HZ)
+        if key in self._bins and len(self._bins[key]) >= 4:
+            return self._bin_value(key)
+        below = [k for k in self._bins if k < key and len(self._bins[k]) >= 4]
+        above = [k for k in self._bins if k > key and len(self._bins[k]) >= 4]
+        if below and above:
+            lo, hi = max(below), min(above)
+            f = (key - lo) / (hi - lo)
+            return self._bin_value(lo) + f * (self._bin_value(hi) - self._bin_value(lo))
+        if below:
+            return self._bin_value(max(below))
+        if above:
+            return self._bin_value(min(above))
+        nearest = min(self._bins, key=lambda k: abs(k - key))
+        return self._bin_value(nearest)
+
+
+class _AccelGainFit:
+    """Least squares of air current on speed and acceleration, i = b0 + b1·f + c·a, over
+    recent accelerating and steady air intervals; ``c`` is what the detector needs.
+
+    Ramp rows alone cannot separate ``c`` from the intercept (the soft start accelerates at
+    one rate), so no fit is made before steady air rows are there too; until then the
+    prior holds."""
+
+    __slots__ = ("_accelerating", "_new", "_steady", "gain")
+
+    def __init__(self, prior: float) -> None:
+        self.gain = prior
+        self._accelerating: deque[tuple[float, float, float]] = deque(maxlen=512)
+        self._steady: deque[tuple[float, float, float]] = deque(maxlen=512)
+        self._new = 0
+
+    def add(self, speed_hz: float, accel_hz_s: float, current_ma: float) -> None:
+        if abs(accel_hz_s) >= FIT_MIN_ACCEL_HZ_S:
+            self._accelerating.append((speed_hz, accel_hz_s, current_ma))
+            self._new += 1
+            if (
+                self._new >= FIT_EVERY
+                and len(self._accelerating) >= FIT_MIN_SAMPLES
+                and len(self._steady) >= FIT_MIN_SAMPLES
+            ):
+                self._new = 0
+                self._refit()
+        else:
+            self._steady.append((speed_hz, accel_hz_s, current_ma))
+
+    def _refit(self) -> None:
+        rows = list(self._accelerating) + list(self._steady)
+        gain = _robust_gain(rows)
+        if gain is not None and ACCEL_GAIN_RANGE[0] <= gain <= ACCEL_GAIN_RANGE[1]:
+            self.gain = gain
+
+
+def _solve3(a: list[list[float]], b: list[float]) -> list[float] | None:
+    """Gaussian elimination with partial pivoting for the 3×3 normal equations."""
+    m = [[*row, v] for row, v in zip(a, b, strict=True)]
+    for col in range(3):
+        pivot = max(range(col, 3), key=lambda r: abs(m[r][col]))
+        if abs(m[pivot][col]) < 1e-12:
+            return None
+        m[col], m[pivot] = m[pivot], m[col]
+        for r in range(col + 1, 3):
+            f = m[r][col] / m[col][col]
+            for k in range(col, 4):
+                m[r][k] -= f * m[col][k]
+    x = [0.0, 0.0, 0.0]
+    for r in (2, 1, 0):
+        x[r] = (m[r][3] - sum(m[r][k] * x[k] for k in range(r + 1, 3))) / m[r][r]
+    return x
+
+
+def _least_squares(rows: list[tuple[float, float, float]]) -> list[float] | None:
+    ata = [[0.0] * 3 for _ in range(3)]
+    atb = [0.0] * 3
+    for speed, accel, current in rows:
+        x = (1.0, speed, accel)
+        for i in range(3):
+            atb[i] += x[i] * current
+            for j in range(3):
+                ata[i][j] += x[i] * x[j]
+    return _solve3(ata, atb)
+
+
+def _robust_gain(rows: list[tuple[float, float, float]]) -> float | None:
+    """Fit, drop the rows far above the fit (a touch during the ramp), fit again."""
+    coef = _least_squares(rows)
+    if coef is None:
+        return None
+    for _ in range(2):
+        residuals = [c - (coef[0] + coef[1] * s + coef[2] * a) for s, a, c in rows]
+        spread = sorted(abs(r) for r in residuals)[len(residuals) // 2] * 3.0 + 5.0
+        kept = [row for row, r in zip(rows, residuals, strict=True) if abs(r) <= spread]
+        if len(kept) < FIT_MIN_SAMPLES:
+            break
+        refit = _least_squares(kept)
+        if refit is None:
+            break
+        coef = refit
+    return coef[2]
+
+
+class ContactDetector:
+    """Feed every telemetry sample in order; each interval between two samples is filed as
+    in skin or in air, and the strokes made in it are counted accordingly.
+
+    Samples lost on the way (a gap in ``sample_seq``) make a longer interval, filed by the
+    sample that ends it. One detector follows one pen across passes; take ``counts`` at a
+    pass's start and end and subtract for the pass.
+    """
+
+    def __init__(self, settings: ContactSettings | None = None) -> None:
+        self.settings = settings = settings or ContactSettings()
+        self._table = (
+            _BaselineTable(settings.baseline_ma) if settings.baseline_ma is not None else None
+        )
+        self._online = _OnlineBaseline()
+        self._fit = _AccelGainFit(
+            settings.accel_gain_ma_per_hz_s
+            if settings.accel_gain_ma_per_hz_s is not None
+            else DEFAULT_ACCEL_GAIN_MA_PER_HZ_S
+        )
+        self._history: deque[tuple[float, float]] = deque(maxlen=MAX_SMOOTHING_SAMPLES + 1)
+        self._last: Telemetry | None = None
+        self._elapsed_s = 0.0
+        self._strokes = 0
+        self._in_skin_strokes = 0
+        self._in_skin_s = 0.0
+        self.in_skin = False
+        """The filing of the last interval."""
+        self.load_ma = 0.0
+        """The observer's load current at the last sample (0 while it cannot tell)."""
+
+    # ------------------------------------------------------------------ results
+
+    @property
+    def counts(self) -> ContactCounts:
+        return ContactCounts(self._strokes, self._in_skin_strokes, self._in_skin_s)
+
+    @property
+    def strokes(self) -> int:
+        return self._strokes
+
+    @property
+    def in_skin_strokes(self) -> int:
+        return self._in_skin_strokes
+
+    @property
+    def accel_gain_ma_per_hz_s(self) -> float:
+        """``c`` in use: the parameter, or the current fit."""
+        if self.settings.accel_gain_ma_per_hz_s is not None:
+            return self.settings.accel_gain_ma_per_hz_s
+        return self._fit.gain
+
+    def baseline_ma(self, speed_hz: float) -> float | None:
+        """Free-running current at ``speed_hz`` as the detector knows it now."""
+        if self._table is not None:
+            return self._table.at(speed_hz)
+        return self._online.at(speed_hz)
+
+    # ------------------------------------------------------------------ feeding
+
+    def feed(self, sample: Telemetry) -> bool:
+        """File the interval that ``sample`` ends; returns True if it was in skin."""
+        last = self._last
+        self._last = sample
+        if last is None:
+            self._history.append((0.0, sample.speed_chz / 100.0))
+            return False
+        dt_s = ((sample.t_us - last.t_us) % U32) / 1e6
+        strokes = (sample.strokes - last.strokes) % U32
+        if dt_s <= 0.0:
+            return self.in_skin
+        self._elapsed_s += dt_s
+        speed_hz = sample.speed_chz / 100.0
+        history = self._history
+        history.append((self._elapsed_s, speed_hz))
+        in_skin = self._classify(sample, speed_hz, self._acceleration())
+        self.in_skin = in_skin
+        self._strokes += strokes
+        if in_skin:
+            self._in_skin_strokes += strokes
+            self._in_skin_s += dt_s
+        return in_skin
+
+    def feed_all(self, samples: list[Telemetry]) -> ContactCounts:
+        for sample in samples:
+            self.feed(sample)
+        return self.counts
+
+    def _acceleration(self) -> float:
+        """dω/dt in Hz/s, a backward difference over at least SMOOTHING_S."""
+        points = list(self._history)
+        t_now, f_now = points[-1]
+        for k in range(len(points) - 2, -1, -1):
+            t_then, f_then = points[k]
+            if t_now - t_then >= SMOOTHING_S or k == 0:
+                return (f_now - f_then) / (t_now - t_then) if t_now > t_then else 0.0
+        return 0.0
+
+    def _classify(self, sample: Telemetry, speed_hz: float, accel_hz_s: float) -> bool:
+        running = bool(sample.status & Status.MOTOR_ON)
+        if not running or speed_hz < MIN_SPEED_HZ:
+            self.load_ma = 0.0
+            self._history.clear()
+            self._history.append((self._elapsed_s, speed_hz))
+            return False
+        gain = self.accel_gain_ma_per_hz_s
+        corrected = sample.current_ma - gain * accel_hz_s
+        baseline = self.baseline_ma(speed_hz)
+        if baseline is None:
+            # nothing known yet: learn from this interval and call it air
+            self.load_ma = 0.0
+            self._learn(speed_hz, accel_hz_s, sample.current_ma, corrected)
+            return False
+        load = corrected - baseline
+        self.load_ma = load
+        threshold = self.settings.threshold_ma
+        if load > threshold:
+            return True
+        if load < threshold * 0.5:
+            self._learn(speed_hz, accel_hz_s, sample.current_ma, corrected)
+        return False
+
+    def _learn(self, speed_hz: float, accel_hz_s: float, current: float, corrected: float) -> None:
+        if self.settings.accel_gain_ma_per_hz_s is None and math.isfinite(accel_hz_s):
+            self._fit.add(speed_hz, accel_hz_s, current)
+        if self._table is None:
+            self._online.add(speed_hz, corrected)
