@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import Server, wait_for, write_session
+from clinic_support import Server, wait_for, write_session
 
 from smpctl.clinic import BackgroundSync, remote_history
 

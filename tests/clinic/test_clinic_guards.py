@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import Server, write_session
+from clinic_support import Server, write_session
 
 from smpctl.clinic import ChairState, pending_entries, server_label, sync, verify_server
 from smpctl.clinic.server_schema import LATEST

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import Server, ledger_size, wait_for, write_session
+from clinic_support import Server, ledger_size, wait_for, write_session
 
 from smpctl.cli import main
 from smpctl.clinic import remote_history, remote_passes, sync, verify_server

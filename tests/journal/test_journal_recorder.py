@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import hold, wait_until
+from journal_support import hold, wait_until
 
 import smpctl.sim as sim
 from smpctl import errors

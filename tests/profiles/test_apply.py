@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import sim_setpoints
+from profiles_support import sim_setpoints
 
 from smpctl.client import HostEvent, Pen, connect
 from smpctl.errors import (

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL
+from profiles_support import MINIMAL
 
 import smpctl.sim as sim
 from smpctl.cli import main

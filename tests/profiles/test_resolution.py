@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL
+from profiles_support import MINIMAL
 
 from smpctl import hard_limits as hard
 from smpctl.client import PenLimits
