@@ -39,13 +39,24 @@ def register_logs(logs_sub: Any) -> None:
     kind.add_argument("--simulated", dest="simulated", action="store_const", const=True)
     kind.add_argument("--real", dest="simulated", action="store_const", const=False)
     add_journal(p)
+    add_server(p)
     add_json(p)
     p.set_defaults(func=run_list, simulated=None)
 
     p = logs_sub.add_parser("verify", help="check every record against the hash chain")
     add_journal(p)
+    add_server(p)
     add_json(p)
     p.set_defaults(func=run_verify)
+
+
+def add_server(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        default=None,
+        help="work on the clinic-wide records of this PostgreSQL server instead of the journal",
+    )
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -77,25 +88,35 @@ def run_list(args: argparse.Namespace) -> int:
         raise JournalError(
             f"unknown zone {args.zone!r}: use one of {', '.join(z.value for z in ZoneCode)}"
         )
-    with Journal.open(args.journal, writer=False) as journal:
-        sessions = filter_sessions(
-            journal.sessions(),
-            client=args.client,
-            since=args.since,
-            zone=zone,
-            simulated=args.simulated,
-        )
+    if args.server:
+        from smpctl.clinic import server_sessions
+        from smpctl.clinic.connection import server_label
+
+        source = server_label(args.server)
+        everything = server_sessions(args.server)
+    else:
+        with Journal.open(args.journal, writer=False) as journal:
+            everything = journal.sessions()
+        source = str(journal.path)
+    sessions = filter_sessions(
+        everything, client=args.client, since=args.since, zone=zone, simulated=args.simulated
+    )
     if args.json:
-        print_json({"journal": str(journal.path), "sessions": [s.as_dict() for s in sessions]})
+        key = "server" if args.server else "journal"
+        print_json({key: source, "sessions": [s.as_dict() for s in sessions]})
         return 0
     if not sessions:
-        print(f"No sessions recorded in {journal.path}.")
+        print(f"No sessions recorded in {source}.")
     for s in sessions:
         print(format_session(s))
     return 0
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if args.server:  # every chair's hash chain, end to end, on the clinic server
+        from smpctl.cli.sync_cmd import run_verify as run_server_verify
+
+        return run_server_verify(argparse.Namespace(url=args.server, json=args.json))
     with Journal.open(args.journal, writer=False) as journal:
         report = journal.verify()
     if args.json:

@@ -266,3 +266,21 @@ def test_clinic_wide_sessions_for_the_review_commands(server: Server, tmp_path: 
     assert [(s.session_number, s.passes) for s in found] == [(1, 2), (2, 3)]
     assert len(server_passes(server.admin_url, found[0].uid)) == 2
     assert [s.client for s in server_sessions(server.admin_url)] == ["C-1", "C-1"]
+
+
+def test_logs_list_and_verify_work_on_the_clinic_wide_records(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = server.chair("a"), server.chair("b")
+    write_session(tmp_path / "a.sqlite3", "C-1", passes=2)
+    write_session(tmp_path / "b.sqlite3", "C-2", session_number=2, start_wall=1_705_000_000.5)
+    sync(tmp_path / "a.sqlite3", a)
+    sync(tmp_path / "b.sqlite3", b)
+    assert main(["logs", "list", "--server", b, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert sorted(s["client"] for s in listed["sessions"]) == ["C-1", "C-2"]
+    assert main(["logs", "list", "--server", b, "--client", "C-2"]) == 0
+    out = capsys.readouterr().out
+    assert "C-2" in out and "C-1" not in out
+    assert main(["logs", "verify", "--server", server.admin_url]) == 0
+    assert "chain intact" in capsys.readouterr().out
