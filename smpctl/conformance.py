@@ -495,11 +495,22 @@ class Conformance:
             raise _Skip("needs a person on the pedal (manual)")
         h = self._hello()
         samples = self._run_with_pedal()
-        # rise rate over 50 ms windows: sample-to-sample differences would measure the
-        # speed sensor's noise, not the controller's slew limit
-        worst = 0.0
+        # What the slew limit promises is that the needle never jumps from 0 to full speed:
+        # the ramp from standstill to 90 % of the setpoint takes at least as long as the
+        # limit allows (with 20 % tolerance). The measured speed itself may briefly rise
+        # faster than the reference while the speed loop catches up, so the peak rate is
+        # reported, not judged.
+        setpoint = samples[-1].setpoint_chz / 100 if samples else 0.0
+        moving = next((s for s in samples if s.speed_chz >= 100), None)
+        near = next((s for s in samples if s.speed_chz >= setpoint * 90), None)
+        if moving is None or near is None or setpoint <= 0:
+            raise CheckFailed("the motor never reached 90 % of its setpoint")
+        rise_s = ((near.t_us - moving.t_us) % (1 << 32)) / 1e6
+        slew = h.max_slew_hz_per_s
+        least_s = 0.8 * (0.9 * setpoint - 1.0) / slew
+        peak = 0.0
         j = 0
-        for i, a in enumerate(samples):
+        for i, a in enumerate(samples):  # over 50 ms windows, so sensor noise does not count
             j = max(j, i + 1)
             while j < len(samples) and (samples[j].t_us - a.t_us) % (1 << 32) < 50_000:
                 j += 1
@@ -507,11 +518,16 @@ class Conformance:
                 break
             b = samples[j]
             dt = ((b.t_us - a.t_us) % (1 << 32)) / 1e6
-            worst = max(worst, (b.speed_chz - a.speed_chz) / 100 / dt)
-        limit = h.max_slew_hz_per_s * 1.25
-        if worst > limit:
-            raise CheckFailed(f"speed rose {worst:.0f} Hz/s, slew limit {h.max_slew_hz_per_s}")
-        return f"fastest rise {worst:.0f} Hz/s (limit {h.max_slew_hz_per_s} Hz/s)"
+            peak = max(peak, (b.speed_chz - a.speed_chz) / 100 / dt)
+        if rise_s < least_s:
+            raise CheckFailed(
+                f"0 -> 90 % of {setpoint:g} Hz in {rise_s * 1000:.0f} ms; a {slew} Hz/s slew "
+                f"limit needs at least {least_s * 1000:.0f} ms"
+            )
+        return (
+            f"0 -> 90 % of {setpoint:g} Hz in {rise_s * 1000:.0f} ms (limit {slew} Hz/s needs "
+            f">= {least_s * 1000:.0f} ms); peak rise {peak:.0f} Hz/s"
+        )
 
     def c_watchdog(self) -> str:
         h = self._hello()
