@@ -462,35 +462,14 @@ class Journal:
 
     def sessions(self) -> list[SessionSummary]:
         rows = self.store.query(
-            """SELECT s.uid, c.pseudonym, s.session_number, p.name AS practitioner,
-                      s.started_wall, s.ended_wall, s.simulated, s.consent,
-                      COUNT(x.uid) AS passes,
-                      SUM(CASE WHEN x.outcome LIKE 'interrupted%' THEN 1 ELSE 0 END) AS interrupted,
-                      GROUP_CONCAT(DISTINCT x.zone) AS zones,
-                      COALESCE(SUM(x.strokes), 0) AS strokes
-               FROM sessions s
-               LEFT JOIN clients c ON c.uid = s.client_uid
-               LEFT JOIN practitioners p ON p.uid = s.practitioner_uid
-               LEFT JOIN passes x ON x.session_uid = s.uid
-               GROUP BY s.uid ORDER BY s.started_wall, s.rowid"""
+            _SESSION_SELECT + " GROUP BY s.uid ORDER BY s.started_wall, s.rowid"
         )
-        return [
-            SessionSummary(
-                uid=r["uid"],
-                client=r["pseudonym"] or "?",
-                session_number=r["session_number"],
-                practitioner=r["practitioner"],
-                started_wall=r["started_wall"],
-                ended_wall=r["ended_wall"],
-                simulated=bool(r["simulated"]),
-                consent=bool(r["consent"]),
-                passes=r["passes"],
-                interrupted=r["interrupted"] or 0,
-                zones=tuple(sorted((r["zones"] or "").split(","))) if r["zones"] else (),
-                strokes=r["strokes"],
-            )
-            for r in rows
-        ]
+        return [_session_summary(r) for r in rows]
+
+    def session(self, uid: str) -> SessionSummary | None:
+        """One session's summary; its cost is that session's passes, not the journal's."""
+        row = self.store.query_one(_SESSION_SELECT + " WHERE s.uid = ? GROUP BY s.uid", (uid,))
+        return _session_summary(row) if row is not None else None
 
     def passes(self, session_uid: str | None = None) -> list[PassRecord]:
         if session_uid is None:
@@ -562,3 +541,32 @@ def _pass_record(r: Mapping[str, Any]) -> PassRecord:
 
 def journal_path(option: str | os.PathLike[str] | None = None) -> Path:
     return resolve_journal_path(option)
+
+
+_SESSION_SELECT = """SELECT s.uid, c.pseudonym, s.session_number, p.name AS practitioner,
+       s.started_wall, s.ended_wall, s.simulated, s.consent,
+       COUNT(x.uid) AS passes,
+       SUM(CASE WHEN x.outcome LIKE 'interrupted%' THEN 1 ELSE 0 END) AS interrupted,
+       GROUP_CONCAT(DISTINCT x.zone) AS zones,
+       COALESCE(SUM(x.strokes), 0) AS strokes
+FROM sessions s
+LEFT JOIN clients c ON c.uid = s.client_uid
+LEFT JOIN practitioners p ON p.uid = s.practitioner_uid
+LEFT JOIN passes x ON x.session_uid = s.uid"""
+
+
+def _session_summary(r: Mapping[str, Any]) -> SessionSummary:
+    return SessionSummary(
+        uid=r["uid"],
+        client=r["pseudonym"] or "?",
+        session_number=r["session_number"],
+        practitioner=r["practitioner"],
+        started_wall=r["started_wall"],
+        ended_wall=r["ended_wall"],
+        simulated=bool(r["simulated"]),
+        consent=bool(r["consent"]),
+        passes=r["passes"],
+        interrupted=r["interrupted"] or 0,
+        zones=tuple(sorted((r["zones"] or "").split(","))) if r["zones"] else (),
+        strokes=r["strokes"],
+    )

@@ -27,39 +27,11 @@ def _closest(given: str, candidates: Sequence[str]) -> list[str]:
     return [lowered[f] for f in found]
 
 
-_SESSION_SQL = """SELECT s.uid, c.pseudonym, s.session_number, p.name AS practitioner,
-       s.started_wall, s.ended_wall, s.simulated, s.consent,
-       COUNT(x.uid) AS passes,
-       SUM(CASE WHEN x.outcome LIKE 'interrupted%' THEN 1 ELSE 0 END) AS interrupted,
-       GROUP_CONCAT(DISTINCT x.zone) AS zones,
-       COALESCE(SUM(x.strokes), 0) AS strokes
-FROM sessions s
-LEFT JOIN clients c ON c.uid = s.client_uid
-LEFT JOIN practitioners p ON p.uid = s.practitioner_uid
-LEFT JOIN passes x ON x.session_uid = s.uid
-WHERE s.uid = ? GROUP BY s.uid"""
-"""``Journal.sessions()`` for one session: its cost is that session's passes, not the
-journal's."""
-
-
 def session_summary(journal: Journal, uid: str) -> SessionSummary:
-    r = journal.store.query_one(_SESSION_SQL, (uid,))
-    if r is None:
+    found = journal.session(uid)
+    if found is None:
         raise UnknownRecordError("session", uid, [])
-    return SessionSummary(
-        uid=r["uid"],
-        client=r["pseudonym"] or "?",
-        session_number=r["session_number"],
-        practitioner=r["practitioner"],
-        started_wall=r["started_wall"],
-        ended_wall=r["ended_wall"],
-        simulated=bool(r["simulated"]),
-        consent=bool(r["consent"]),
-        passes=r["passes"],
-        interrupted=r["interrupted"] or 0,
-        zones=tuple(sorted((r["zones"] or "").split(","))) if r["zones"] else (),
-        strokes=r["strokes"],
-    )
+    return found
 
 
 @dataclass(frozen=True)
