@@ -137,10 +137,7 @@ class BurnInResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": "burn_in",
-            "pen": self.outcome.identity.as_dict(),
-            "date": self.outcome.day.isoformat(),
-            "passed": self.passed,
+            **self.outcome.report_head(),
             "minutes_planned": self.plan.minutes,
             "duration_s": round(self.duration_s, 2),
             "speeds_hz": list(self.plan.speeds_hz),

@@ -241,11 +241,7 @@ class DepthCalibrationResult:
     def as_dict(self) -> dict[str, Any]:
         a = self.analysis
         return {
-            "kind": "depth",
-            "pen": self.outcome.identity.as_dict(),
-            "date": self.outcome.day.isoformat(),
-            "expires": self.outcome.expires.isoformat() if self.outcome.expires else None,
-            "passed": self.passed,
+            **self.outcome.report_head(),
             "tolerance_mm": a.tolerance_mm,
             "model": "gauge = gain * raw + offset (raw: the depth sensor before calibration)",
             "fit": {

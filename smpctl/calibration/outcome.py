@@ -57,3 +57,15 @@ class Outcome:
     residuals: list[dict[str, Any]]
     diagnoses: tuple[Diagnosis, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def report_head(self) -> dict[str, Any]:
+        """The fields every report opens with: what was run, on which pen, when, result."""
+        head: dict[str, Any] = {
+            "kind": self.kind.value,
+            "pen": self.identity.as_dict(),
+            "date": self.day.isoformat(),
+        }
+        if self.kind is not RunKind.BURN_IN:  # a burn-in writes no calibration to expire
+            head["expires"] = self.expires.isoformat() if self.expires else None
+        head["passed"] = self.passed
+        return head

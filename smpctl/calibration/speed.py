@@ -471,11 +471,7 @@ class SpeedCalibrationResult:
     def as_dict(self) -> dict[str, Any]:
         a = self.analysis
         return {
-            "kind": "speed",
-            "pen": self.outcome.identity.as_dict(),
-            "date": self.outcome.day.isoformat(),
-            "expires": self.outcome.expires.isoformat() if self.outcome.expires else None,
-            "passed": self.passed,
+            **self.outcome.report_head(),
             "tolerance_pct": a.tolerance_pct,
             "model": "true = gain * raw + offset (raw: the sensor's speed before calibration)",
             "fit": None
