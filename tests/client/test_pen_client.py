@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
+from client_support import latest, running_pen, wait_until
 
 import smpctl.sim as sim
 from smpctl import errors
-from smpctl.client import LinkEvent, LinkEventKind, LinkState, Notice, Pen, connect, connect_with
+from smpctl.client import LinkEvent, LinkEventKind, LinkState, Notice, connect, connect_with
 from smpctl.link import Link, open_link
 from smpctl.protocol import (
     ConfigKey,
@@ -19,33 +19,7 @@ from smpctl.protocol import (
     NakCode,
     SimAction,
     Status,
-    Telemetry,
 )
-
-
-def wait_until(pred: Callable[[], bool], timeout: float, pen: Pen | None = None) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pen is not None:
-            pen.alive()
-        if pred():
-            return True
-        time.sleep(0.005)
-    return pred()
-
-
-def latest(pen: Pen) -> Telemetry:
-    assert wait_until(lambda: pen.latest is not None, 1.0)
-    assert pen.latest is not None
-    return pen.latest
-
-
-def running_pen(pen: Pen, speed_hz: float = 110.0) -> None:
-    pen.set_speed(speed_hz)
-    pen.arm()
-    pen.run()
-    pen.sim(SimAction.PEDAL, 1)
-    assert wait_until(lambda: latest(pen).speed_hz > speed_hz * 0.8, 3.0, pen)
 
 
 def test_connect_reports_identity_limits_and_simulated(sim_name: str) -> None:

@@ -5,32 +5,15 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
+from client_support import latest, wait_until
 
 import smpctl.sim as sim
 from smpctl import errors
-from smpctl.client import LinkEvent, LinkEventKind, LinkState, Notice, Pen, connect, connect_with
+from smpctl.client import LinkEvent, LinkEventKind, LinkState, Notice, connect, connect_with
 from smpctl.link import Link, open_link
-from smpctl.protocol import MsgType, SimAction, Status, Telemetry
-
-
-def wait_until(pred: Callable[[], bool], timeout: float, pen: Pen | None = None) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pen is not None:
-            pen.alive()
-        if pred():
-            return True
-        time.sleep(0.005)
-    return pred()
-
-
-def latest(pen: Pen) -> Telemetry:
-    assert wait_until(lambda: pen.latest is not None, 1.0)
-    assert pen.latest is not None
-    return pen.latest
+from smpctl.protocol import MsgType, SimAction, Status
 
 
 class WatchedLink:
