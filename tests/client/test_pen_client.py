@@ -232,3 +232,27 @@ def test_stop_now_stops_the_motor_without_waiting_for_the_ack(sim_name: str) -> 
         assert time.monotonic() - started < 0.01  # it did not wait for the reply
         assert wait_until(lambda: not latest(pen).status & Status.MOTOR_ON, 0.5, pen)
         assert latest(pen).status & Status.ARMED  # a STOP, not a disarm
+
+
+def test_a_pen_that_rebooted_unseen_is_handshaken_again_and_comes_back_disarmed(
+    sim_name: str,
+) -> None:
+    from smpctl.sim import BootCause
+
+    with connect(f"sim://{sim_name}") as pen:
+        notices: list[Notice] = []
+        pen.subscribe(notices.append)
+        pen.set_telemetry_rate(0)  # no telemetry: only the pen's NAK can reveal the reboot
+        port = pen.link.port  # type: ignore[union-attr]
+        with port.pen_lock:
+            port.pen._boot(BootCause.POWER_ON)  # a brown-out: the port stays, the pen forgets
+        with pytest.raises(errors.NoHandshakeError):
+            pen.arm()
+        assert wait_until(
+            lambda: any(
+                isinstance(n, LinkEvent) and n.kind is LinkEventKind.RECONNECTED for n in notices
+            ),
+            3.0,
+            pen,
+        )
+        pen.arm()  # after a fresh handshake the pen takes commands again
