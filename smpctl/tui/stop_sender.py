@@ -30,9 +30,7 @@ class StopSender:
         self._idle = threading.Event()
         self._idle.set()
         self._closing = False
-        self.last_written_at: float | None = None
         self.last_triggered_at: float | None = None
-        self.sent = 0
         self._thread = threading.Thread(target=self._run, name="smpctl-stop", daemon=True)
         self._thread.start()
 
@@ -44,8 +42,8 @@ class StopSender:
         self._idle.clear()
         if write_now:
             pen = self._pen()
-            if pen is not None and pen.stop_now():
-                self.last_written_at = self._clock()
+            if pen is not None:
+                pen.stop_now()
         self._wanted.set()
 
     def triggered_within(self, seconds: float) -> bool:
@@ -65,8 +63,6 @@ class StopSender:
                 continue
             try:
                 pen.stop()  # the motor first ...
-                self.last_written_at = self._clock()
-                self.sent += 1
                 pen.disarm()  # ... then no needle until an explicit re-arm
             except SmpctlError as exc:
                 self._on_error(f"STOP not confirmed: {exc}")
