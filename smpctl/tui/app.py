@@ -164,7 +164,6 @@ class Dashboard(App[None]):
         self._link_text_at = -1e9
         self._figures: dict[str, ZoneFigures] = {}
         self._session_started = 0.0
-        self.stops_sent = 0
         self.stopper = StopSender(lambda: self.pen, self._stop_failed, clock)
         self.refreshes = 0
 
@@ -437,7 +436,6 @@ class Dashboard(App[None]):
 
     def action_stop(self) -> None:
         """STOP: the motor first, then disarm, so the needle runs again only after a re-arm."""
-        self.stops_sent += 1
         self.status_message = "STOPPED. Press a to re-arm."
         if not self.stopper.triggered_within(INPUT_STOP_WINDOW_S):
             self.stopper.trigger()  # no input thread (tests), or the button was clicked
