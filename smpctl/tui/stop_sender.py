@@ -65,7 +65,10 @@ class StopSender:
                 pen.stop()  # the motor first ...
                 pen.disarm()  # ... then no needle until an explicit re-arm
             except SmpctlError as exc:
-                self._on_error(f"STOP not confirmed: {exc}")
+                self._on_error(
+                    f"STOP not confirmed ({exc}). Lift the pen off the skin and release the "
+                    "pedal: the pen stops on pedal release, and by itself if the link is gone"
+                )
             if not self._wanted.is_set():
                 self._idle.set()
 
