@@ -175,6 +175,10 @@ def run_monitor(args: argparse.Namespace) -> int:
         try:
             pen.stop()
         except SmpctlError as exc:
-            print(f"smpctl: could not confirm the stop: {exc}", file=sys.stderr)
+            print(
+                f"smpctl: could not confirm the stop: {exc}. Release the pedal; the pen also "
+                "stops by itself when heartbeats stop.",
+                file=sys.stderr,
+            )
         pen.close()
     return 0
