@@ -151,7 +151,87 @@ V3: tuple[str, ...] = (
     "CREATE INDEX calibrations_by_serial ON calibrations(pen_serial)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3)
+V4: tuple[str, ...] = (
+    # review reads a session's events without scanning every session's
+    "CREATE INDEX events_by_session ON events(session_uid)",
+    # the micro-injury dose: what kind of session (NULL: SMP, recorded before
+    # microneedling sessions arrived), the cartridge's kind and needle count, and per pass
+    # the strokes that entered the skin and the punctures they made
+    "ALTER TABLE sessions ADD COLUMN kind TEXT",
+    "ALTER TABLE cartridges ADD COLUMN kind TEXT",
+    "ALTER TABLE cartridges ADD COLUMN needles INTEGER",
+    "ALTER TABLE passes ADD COLUMN in_skin_strokes INTEGER",
+    "ALTER TABLE passes ADD COLUMN needles INTEGER",
+    "ALTER TABLE passes ADD COLUMN punctures INTEGER",
+    # each pass's speed trace, downsampled when the pass ends: a report reads one small row
+    # per pass instead of its telemetry
+    """CREATE TABLE pass_traces (
+        uid TEXT PRIMARY KEY,
+        pass_uid TEXT NOT NULL,
+        session_uid TEXT,
+        points INTEGER NOT NULL,
+        codec TEXT NOT NULL,
+        data BLOB NOT NULL,
+        recorded_wall REAL NOT NULL)""",
+    "CREATE INDEX pass_traces_by_pass ON pass_traces(pass_uid)",
+    "CREATE INDEX pass_traces_by_session ON pass_traces(session_uid)",
+    # the zone areas in force for a session (a dose keeps the area it was computed with)
+    """CREATE TABLE session_areas (
+        uid TEXT PRIMARY KEY,
+        session_uid TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        area_cm2 REAL NOT NULL,
+        source TEXT NOT NULL,
+        recorded_wall REAL NOT NULL)""",
+    "CREATE INDEX session_areas_by_session ON session_areas(session_uid)",
+    # zone areas measured on a client (the newest per zone replaces the default)
+    """CREATE TABLE client_areas (
+        uid TEXT PRIMARY KEY,
+        client_uid TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        area_cm2 REAL NOT NULL,
+        measured_day TEXT NOT NULL,
+        method TEXT,
+        recorded_wall REAL NOT NULL)""",
+    "CREATE INDEX client_areas_by_client ON client_areas(client_uid)",
+    # microneedling: the end point reached per zone (none, erythema, pinpoint bleeding)
+    """CREATE TABLE zone_endpoints (
+        uid TEXT PRIMARY KEY,
+        session_uid TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        end_point TEXT NOT NULL,
+        note TEXT,
+        recorded_wall REAL NOT NULL)""",
+    "CREATE INDEX zone_endpoints_by_session ON zone_endpoints(session_uid)",
+    # treatments the client takes alongside (minoxidil, finasteride, PRP, LLLT, other)
+    """CREATE TABLE adjuncts (
+        uid TEXT PRIMARY KEY,
+        client_uid TEXT NOT NULL,
+        treatment TEXT NOT NULL,
+        detail TEXT,
+        started_day TEXT NOT NULL,
+        stopped_day TEXT,
+        recorded_wall REAL NOT NULL)""",
+    "CREATE INDEX adjuncts_by_client ON adjuncts(client_uid)",
+    # hair measurements per client, zone and day; photos by reference and hash
+    """CREATE TABLE outcomes (
+        uid TEXT PRIMARY KEY,
+        client_uid TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        measured_day TEXT NOT NULL,
+        terminal_per_cm2 REAL,
+        vellus_per_cm2 REAL,
+        rating REAL,
+        rating_scale TEXT,
+        photo_path TEXT,
+        photo_sha256 TEXT,
+        method TEXT,
+        note TEXT,
+        recorded_wall REAL NOT NULL)""",
+    "CREATE INDEX outcomes_by_client ON outcomes(client_uid)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4)
 """MIGRATIONS[n - 1] turns version n - 1 into version n."""
 LATEST = len(MIGRATIONS)
 
@@ -166,6 +246,12 @@ RECORD_TABLES: tuple[str, ...] = (
     "events",
     "telemetry_chunks",
     "calibrations",
+    "pass_traces",
+    "session_areas",
+    "client_areas",
+    "zone_endpoints",
+    "adjuncts",
+    "outcomes",
 )
 """Tables whose rows are chained records (``ledger`` and ``meta`` hold the chain)."""
 
