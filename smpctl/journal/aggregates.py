@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from smpctl.protocol import Status, Telemetry
 
+from .trace_codec import TraceBuilder, TracePoint
+
 _STEADY_MASK = int(Status.MOTOR_ON | Status.IN_RAMP)
 _STEADY = int(Status.MOTOR_ON)
 
@@ -26,6 +28,7 @@ class PassAggregates:
         "speed_min",
         "speed_sum",
         "steady",
+        "trace",
     )
 
     def __init__(self, baseline: Telemetry | None = None) -> None:
@@ -38,6 +41,7 @@ class PassAggregates:
         self.max_temp: int | None = None
         self.first_strokes: int | None = baseline.strokes if baseline is not None else None
         self.last: Telemetry | None = None
+        self.trace = TraceBuilder()
 
     def add(self, samples: Sequence[Telemetry]) -> None:
         if not samples:
@@ -59,12 +63,16 @@ class PassAggregates:
         )
         self.max_temp = temp if self.max_temp is None else max(self.max_temp, temp)
         self.last = samples[-1]
+        self.trace.add(samples)
 
     @property
     def strokes(self) -> int | None:
         if self.last is None or self.first_strokes is None:
             return None
         return (self.last.strokes - self.first_strokes) & 0xFFFFFFFF
+
+    def trace_points(self) -> list[TracePoint]:
+        return self.trace.points()
 
     def columns(self) -> dict[str, object]:
         """The pass row's aggregate columns, in physical units."""

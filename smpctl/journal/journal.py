@@ -8,7 +8,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,6 +32,7 @@ from .recovery import recover_open_passes
 from .store import ConnectionFactory, Insert, JournalStore, UidFactory, Update, default_connect
 from .store import new_uid as default_uid
 from .telemetry_codec import unpack_samples
+from .trace_codec import TRACE_CODEC, TracePoint, encode_trace
 
 ZoneListener = Callable[[str, str | None], None]
 
@@ -390,14 +391,17 @@ class Journal:
         wall: float,
         aggregates: Mapping[str, object],
         events: list[str],
+        trace: Sequence[TracePoint] = (),
     ) -> None:
-        """Close a pass with its aggregates, after its staged telemetry; on disk on return."""
+        """Close a pass with its aggregates and downsampled speed trace, after its staged
+        telemetry; on disk on return."""
         with self._lock:
             if self.current_pass_uid == uid:
                 self.current_pass_uid = None
             self.last_pass_uid = uid
             self.store.write(
                 [
+                    *self._trace_ops(uid, trace),
                     Update(
                         "passes",
                         uid,
@@ -409,9 +413,28 @@ class Journal:
                             "outcome_detail": detail,
                             "events": json.dumps(events),
                         },
-                    )
+                    ),
                 ]
             )
+
+    def _trace_ops(self, pass_uid: str, trace: Sequence[TracePoint]) -> list[Insert]:
+        if not trace:
+            return []
+        row = self.store.query_one("SELECT session_uid FROM passes WHERE uid = ?", (pass_uid,))
+        return [
+            Insert(
+                "pass_traces",
+                {
+                    "uid": self.store.new_uid(),
+                    "pass_uid": pass_uid,
+                    "session_uid": row["session_uid"] if row else self._session_uid,
+                    "points": len(trace),
+                    "codec": TRACE_CODEC,
+                    "data": encode_trace(trace),
+                    "recorded_wall": self.now,
+                },
+            )
+        ]
 
     def record_event(
         self,

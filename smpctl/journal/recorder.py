@@ -513,6 +513,7 @@ class Recorder:
             wall=self._wall(),
             aggregates=p.aggregates.columns(),
             events=p.events,
+            trace=p.aggregates.trace_points(),
             report=Recorded("pass_closed", p.uid, outcome.value),
         )
 

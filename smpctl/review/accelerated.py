@@ -294,6 +294,7 @@ class SessionRecorder:
             wall=self.wall(),
             aggregates=aggregates.columns(),
             events=names,
+            trace=aggregates.trace_points(),
         )
         if planned.flag:
             journal.flag_pass(planned.flag, pass_uid=uid)

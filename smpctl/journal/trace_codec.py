@@ -1,0 +1,113 @@
+"""A pass's speed trace, downsampled once when the pass ends and kept beside it.
+
+Reviews draw a trace per pass. Reading it back from raw telemetry costs a decode of the
+pass's chunks; a stored trace is one small row (48 points: time in ms, measured and set
+speed in centi-Hz, packed and compressed), so a report's cost per pass no longer depends
+on how long the pass ran. Journals from before the trace was kept fall back to telemetry.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from smpctl.protocol import Telemetry
+
+TRACE_CODEC = "trace-u32ms-u16chz-v1"
+TRACE_POINTS = 48
+_POINT = struct.Struct("<IHH")
+U32 = 0xFFFFFFFF
+
+
+class TracePoint(NamedTuple):
+    t_s: float
+    speed_hz: float
+    setpoint_hz: float
+
+
+def encode_trace(points: Sequence[TracePoint]) -> bytes:
+    raw = b"".join(
+        _POINT.pack(
+            min(U32, max(0, round(p.t_s * 1000))),
+            min(0xFFFF, max(0, round(p.speed_hz * 100))),
+            min(0xFFFF, max(0, round(p.setpoint_hz * 100))),
+        )
+        for p in points
+    )
+    return zlib.compress(raw, 6)
+
+
+def decode_trace(data: bytes, codec: str = TRACE_CODEC) -> list[TracePoint]:
+    if codec != TRACE_CODEC:
+        raise ValueError(f"unknown trace codec {codec!r}: update smpctl")
+    raw = zlib.decompress(data)
+    return [
+        TracePoint(t / 1000, speed / 100, setpoint / 100)
+        for t, speed, setpoint in _POINT.iter_unpack(raw)
+    ]
+
+
+class TraceBuilder:
+    """Downsamples a pass of unknown length in fixed memory, as its samples arrive.
+
+    Samples are averaged into buckets of ``width`` samples; when ``2 * points`` buckets are
+    full, neighbours are merged and the width doubles. At the end between ``points`` and
+    ``2 * points`` buckets remain (fewer for a short pass), each the mean speed over an
+    equal share of the pass, which is what ``downsample`` of the whole pass would give.
+    """
+
+    __slots__ = ("_buckets", "_fill", "_points", "_t0", "_width")
+
+    def __init__(self, points: int = TRACE_POINTS) -> None:
+        self._points = points
+        self._width = 1
+        self._t0: int | None = None
+        # each bucket: [t of first sample (µs since t0), speed sum, n, last setpoint]
+        self._buckets: list[list[int]] = []
+        self._fill = 0
+
+    def add(self, samples: Sequence[Telemetry]) -> None:
+        if not samples:
+            return
+        if self._t0 is None:
+            self._t0 = samples[0][0]
+        t0 = self._t0
+        buckets = self._buckets
+        width = self._width
+        for s in samples:
+            if buckets and buckets[-1][2] < width:
+                b = buckets[-1]
+                b[1] += s[2]
+                b[2] += 1
+                b[3] = s[3]
+                continue
+            if len(buckets) >= 2 * self._points:
+                self._merge()
+                width = self._width
+                b = buckets[-1]
+                if b[2] < width:
+                    b[1] += s[2]
+                    b[2] += 1
+                    b[3] = s[3]
+                    continue
+            buckets.append([(s[0] - t0) & U32, s[2], 1, s[3]])
+
+    def _merge(self) -> None:
+        old = self._buckets
+        merged: list[list[int]] = []
+        for i in range(0, len(old), 2):
+            a = old[i]
+            if i + 1 < len(old):
+                b = old[i + 1]
+                merged.append([a[0], a[1] + b[1], a[2] + b[2], b[3]])
+            else:
+                merged.append(a)
+        self._buckets[:] = merged
+        self._width *= 2
+
+    def points(self) -> list[TracePoint]:
+        return [
+            TracePoint(t / 1e6, total / n / 100, setp / 100) for t, total, n, setp in self._buckets
+        ]
