@@ -173,7 +173,10 @@ class Firmware:
         boot_us: int,
         boot_cause: BootCause,
         noise_rng: random.Random,
+        version: tuple[int, int, int] = FIRMWARE_VERSION,
     ) -> None:
+        self.version = version
+        """What HELLO_REPLY reports: the image in the pen's flash (a flash changes it)."""
         self.hw = hardware
         self.eeprom = eeprom
         self.tx = tx
@@ -384,7 +387,7 @@ class Firmware:
                 PROTOCOL_MAJOR,
                 PROTOCOL_MINOR,
                 MODEL,
-                *FIRMWARE_VERSION,
+                *self.version,
                 self.serial,
                 int(CAPABILITIES),
                 MAX_SPEED_CHZ,

@@ -14,7 +14,7 @@ from smpctl.protocol import FRAME_GAP_S, SimAction, SimFault, StreamDecoder
 
 from .clock import Clock, VirtualClock
 from .eeprom import Eeprom
-from .firmware import BootCause, Firmware, LinkLeave
+from .firmware import FIRMWARE_VERSION, BootCause, Firmware, LinkLeave
 from .hardware import PenHardware
 from .options import PenOptions
 from .uart import TransmitQueue
@@ -71,6 +71,8 @@ class SimulatedPen:
         self._stranded = b""
         """Bytes that reached the host before the link went: still readable, once."""
         self.firmware: Firmware | None = None
+        self.firmware_version: tuple[int, int, int] = FIRMWARE_VERSION
+        """The image the pen boots; the simulated USB side sets it when a flash lands."""
         self.link_up = True
         self.link_epoch = 0
         """+1 each time the link goes away: a port opened before is dead for good."""
@@ -190,6 +192,7 @@ class SimulatedPen:
             boot_us=self._now_us,
             boot_cause=cause,
             noise_rng=self._noise_rng,
+            version=self.firmware_version,
         )
 
     def _leave_link(self, leave: LinkLeave) -> None:

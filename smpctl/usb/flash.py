@@ -306,14 +306,9 @@ class FirmwareUpdate:
             report.settings_after = read_settings(pen)
             reported = pen.identity.firmware
         if reported != str(self.image.version):
-            if not pen.identity.simulated:
-                raise FirmwareVerifyError(
-                    f"the pen reports firmware {reported} after the update, not "
-                    f"{self.image.version}: run the update again."
-                )
-            report.notes.append(
-                f"the simulated pen's protocol model always reports firmware {reported}; "
-                f"its USB device reports {app.release}"
+            raise FirmwareVerifyError(
+                f"the pen reports firmware {reported} after the update, not "
+                f"{self.image.version}: run the update again."
             )
         before = report.settings_before
         if before is None:

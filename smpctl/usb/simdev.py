@@ -211,7 +211,21 @@ class SimUsbPen:
             if hold:
                 slot.pen.drop_link(HOLD_MS)
             else:
-                slot.pen.plug()
+                pen = slot.pen
+                running = pen.firmware.version if pen.firmware is not None else None
+                if pen.link_up and running not in (None, pen.firmware_version):
+                    pen.unplug()  # still running the old image: the reset boots the new one
+                pen.plug()
+
+    def _publish_version(self) -> None:
+        """The linked protocol pen boots what the flash now holds, so the version it
+        reports over the protocol is the one just written."""
+        installed = self.installed_version
+        slot = self._bus.sim_bus.get(self.linked) if self.linked is not None else None
+        if installed is None or slot is None:
+            return
+        with slot.pen_lock:
+            slot.pen.firmware_version = (installed.major, installed.minor, installed.patch)
 
     def _enter_bootloader(self, status: DfuStatusCode) -> None:
         self._reenumerate(UsbMode.BOOTLOADER)
@@ -427,6 +441,7 @@ class SimUsbPen:
         elif self._state is DfuState.DFU_MANIFEST:
             self.manifested = True
             self._manifest_pending = False
+            self._publish_version()
             self._state = DfuState.DFU_MANIFEST_SYNC
 
     def _get_status(self, now: float) -> DfuStatus:
