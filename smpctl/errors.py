@@ -439,6 +439,25 @@ class AmbiguousIdError(UnknownRecordError):
         )
 
 
+class UnknownServerRecordError(UnknownRecordError):
+    """No session, client or pass on the clinic server matches the id given (``logs ...
+    --server``); ``matches`` are the closest ones among every chair's records."""
+
+    def __init__(
+        self, what: str, given: str, matches: Sequence[str], server: str, hint: str = ""
+    ) -> None:
+        self.what = what
+        self.given = given
+        self.matches = list(matches)
+        self.server = server
+        where = f"on the clinic server {server}"
+        if self.matches:
+            text = f"no {what} {given!r} {where}. Closest matches: {'; '.join(self.matches)}"
+        else:
+            text = f"no {what} {given!r} {where}, and nothing close to it"
+        ReviewError.__init__(self, text + (f". {hint}" if hint else "."))
+
+
 class JournalMissingError(JournalError, FileNotFoundError):
     """There is no journal where the review looked (review never creates one)."""
 
@@ -641,4 +660,51 @@ class ZoneAreaError(DoseError):
         super().__init__(
             f"the area {area_cm2:g} cm² for zone {zone} {problem}: measure the zone again "
             f"and enter its area in cm² (an adult scalp is ~500 cm² in all)."
+        )
+
+
+# ------------------------------------------------------------------ client records (issue 12)
+
+
+class ClientRecordError(SmpctlError, ValueError):
+    """A client's zone area, adjunct treatment or hair measurement cannot be recorded as
+    given. Nothing of the command was recorded."""
+
+
+class RecordDayError(ClientRecordError):
+    """A day that cannot be true for the record: in the future, before the client's first
+    session, or a treatment stopped before it started."""
+
+
+class PhotoNotFoundError(ClientRecordError):
+    """A photo to store by reference is not a readable file."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"photo {path}: {reason}. Give the path of the photo file as saved (it is stored "
+            "by reference and hash, never copied); nothing was recorded."
+        )
+
+
+class AdjunctError(ClientRecordError):
+    """An adjunct treatment cannot be started or stopped as asked."""
+
+
+class DoseBoundsError(DoseError):
+    """Dose bounds or a dose the guard cannot judge (a target above its ceiling, a negative
+    dose): a wrong number here would hide an over-worked zone."""
+
+    def __init__(self, zone: str, problem: str, fix: str) -> None:
+        self.zone = zone
+        self.problem = problem
+        super().__init__(f"the dose guard for zone {zone} cannot run: {problem}. {fix}")
+
+
+class UnknownSessionKindError(JournalError, ValueError):
+    def __init__(self, kind: str, known: Sequence[str]) -> None:
+        self.kind = kind
+        super().__init__(
+            f"unknown session kind {kind!r}: a session is one of {', '.join(known)}. "
+            "Choose the kind of treatment and start the session again."
         )

@@ -29,3 +29,16 @@ MIN_BATTERY_PCT: Final = 15
 MIN_WATCHDOG_MS: Final = 200
 MAX_WATCHDOG_MS: Final = 500
 PEDAL_RELEASE_STOP_S: Final = 0.1
+
+# Micro-injury dose: punctures per cm² in one session (shared/domain.md, "Micro-injury";
+# the arithmetic is in docs/dose.md). A profile's per-zone ceiling may not be set above
+# these; the shipped ceilings are half of these or less.
+MAX_SMP_DOSE_CEILING_PER_CM2: Final = 3600.0
+"""100 dots/cm² (the densest SMP pattern, dots 1 mm apart) × 12 strokes a dot (the top of
+"a few to a dozen") × 3 needles (3RL): a whole treatment's final density laid in one
+session with every figure at its top. An SMP dot's strokes re-enter the same spot, so its
+punctures are bounded by the dots; no single session can need more."""
+MAX_MICRONEEDLING_DOSE_CEILING_PER_CM2: Final = 600.0
+"""Twice the top of published pen practice (250–300 punctures/cm² a session). Microneedling
+spreads its punctures: at 600/cm², 0.25 mm needle holes (0.049 mm² each) would open ~30 %
+of the skin's surface (600 × 0.049 = 29 mm² of every 100 mm²), past micro-injury."""

@@ -1,5 +1,6 @@
 """`smpctl profiles list|show|check|diff` and `smpctl apply`: treatment profiles from the
-command line."""
+command line. ``show`` prints a zone's setpoints, cartridges and dose bounds, each value with
+the file and key it came from."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from smpctl.client import connect
+from smpctl.dose import NEAR_CEILING_FRACTION
 from smpctl.errors import ProfileError, ProfileProblem
 from smpctl.profiles import (
     LoadedProfile,
@@ -19,8 +21,8 @@ from smpctl.profiles import (
     resolve,
 )
 from smpctl.profiles.clinic import ClinicSettings, profile_needle_problems
-from smpctl.profiles.model import MAX_SESSION
-from smpctl.profiles.resolve import FIELDS
+from smpctl.profiles.model import MAX_SESSION, ProfileKind
+from smpctl.profiles.resolve import FIELDS, Step
 from smpctl.zones import ZoneCode
 
 from .args import (
@@ -166,6 +168,14 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _print_steps(name: str, shown: str, steps: tuple[Step, ...], missing: str) -> None:
+    print(f"  {name:20} {shown}")
+    if not steps:
+        print(f"  {'':20}   ({missing})")
+    for step in steps:
+        print(f"  {'':20}   <- {step}")
+
+
 def print_resolved(resolved: ResolvedSetpoints) -> None:
     skin = ", ".join(s.value for s in resolved.skin) or "none"
     scar = resolved.scar.value if resolved.scar else "none"
@@ -174,17 +184,41 @@ def print_resolved(resolved: ResolvedSetpoints) -> None:
         f"session {resolved.session}  skin: {skin}  scar: {scar}"
     )
     print(f"hash {resolved.profile_hash}")
+    print(f"kind {resolved.kind.value}")
     print()
     values = resolved.values()
+    microneedling = resolved.kind is ProfileKind.MICRONEEDLING
     for name in FIELDS:
-        steps = resolved.provenance.get(name, ())
-        unit = _unit(name)
-        shown = f"{_fmt(values[name])} {unit}".strip()
-        print(f"  {name:20} {shown}")
-        if not steps:
-            print(f"  {'':20}   (not used in {values['run_mode']} mode)")
-        for step in steps:
-            print(f"  {'':20}   <- {step}")
+        value = values[name]
+        shown = "—" if value is None else f"{_fmt(value)} {_unit(name)}".strip()
+        if microneedling and name in ("needle", "needle_diameter_mm"):
+            missing = "microneedling: see cartridges"
+        else:
+            missing = f"not used in {values['run_mode']} mode"
+        _print_steps(name, shown, resolved.provenance.get(name, ()), missing)
+    _print_steps(
+        "cartridges",
+        ", ".join(k.value for k in resolved.cartridges),
+        resolved.provenance.get("cartridges", ()),
+        "none",
+    )
+    print()
+    print("dose bounds (punctures per cm² per session; see docs/dose.md):")
+    dose = resolved.dose
+    if dose is None:
+        print(f"  none: this profile sets no dose bounds for {resolved.zone.value}")
+    else:
+        near = (
+            f"near from {dose.near_per_cm2:g}, {round(NEAR_CEILING_FRACTION * 100)} % of the "
+            "ceiling"
+        )
+        rows = (
+            ("dose_target_per_cm2", f"{dose.target_per_cm2:g} /cm²"),
+            ("dose_ceiling_per_cm2", f"{dose.ceiling_per_cm2:g} /cm²  ({near})"),
+            ("min_interval_days", f"{dose.min_interval_days} days"),
+        )
+        for name, shown in rows:
+            _print_steps(name, shown, resolved.provenance.get(name, ()), "default")
     print()
     print("limits in force:")
     lim = resolved.limits

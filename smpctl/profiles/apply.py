@@ -124,6 +124,10 @@ def _check_pen(pen: Pen, resolved: ResolvedSetpoints, clinic: ClinicSettings) ->
             f"the pen has no {' or '.join(missing)}",
             "Nothing was sent. Use a profile this pen can follow, or another pen.",
         )
+    if resolved.needle is None or resolved.needle_diameter_mm is None:
+        # microneedling: the clinic's list names SMP liners only; comparing the session's
+        # registered cartridge with ``resolved.cartridges`` is the caller's part
+        return
     accepted, source = clinic.accepted_needles(pen.serial)
     problem = check_needle(
         resolved.needle,
@@ -190,7 +194,7 @@ def apply_setpoints(
                 "profile_apply_failed",
                 f"profile {resolved.profile} not applied: {step.name} failed ({reason})",
                 profile=resolved.profile,
-                hash=resolved.profile_hash,
+                hash=resolved.profile_hash,  # not profile_hash: that would mark it in force
                 zone=resolved.zone.value,
                 session=resolved.session,
                 field=step.name,
@@ -216,7 +220,7 @@ def apply_setpoints(
         f"profile {resolved.profile} applied: zone {resolved.zone.value}, "
         f"session {resolved.session}",
         profile=resolved.profile,
-        hash=resolved.profile_hash,
+        profile_hash=resolved.profile_hash,
         zone=resolved.zone.value,
         session=resolved.session,
         skin=[s.value for s in resolved.skin],

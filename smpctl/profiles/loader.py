@@ -23,6 +23,7 @@ from typing import Any
 from platformdirs import user_config_dir
 from pydantic import ValidationError
 
+from smpctl.dose import DoseBounds
 from smpctl.errors import (
     ProfileCycleError,
     ProfileError,
@@ -30,8 +31,10 @@ from smpctl.errors import (
     ProfileProblem,
     ProfileSyntaxError,
 )
+from smpctl.zones import ZoneCode
 
-from .model import ProfileFile, completeness_problems
+from .bounds import covered_zone, dose_bounds
+from .model import ProfileFile, ProfileKind, completeness_problems
 from .problems import KeyPath, dotted, problems_from
 
 PROFILES_ENV = "SMPCTL_PROFILES"
@@ -111,6 +114,31 @@ class LoadedProfile:
 
     def as_dict(self) -> dict[str, Any]:
         return self.profile.model_dump(mode="json", exclude_none=True)
+
+    @property
+    def kind(self) -> ProfileKind:
+        return self.profile.profile_kind
+
+    def bounds_for(self, zone: ZoneCode | str, session: int | None = None) -> DoseBounds | None:
+        """The zone's dose bounds for ``session`` (None: the zone's own values), or None
+        when this profile sets none for the zone. UnknownZoneError for a zone the profile
+        does not cover. ``resolve`` gives the same bounds with their sources."""
+        code = covered_zone(self.name, self.profile, zone)
+        return dose_bounds(self.profile, code, session)
+
+    def zone_bounds(self, session: int | None = None) -> dict[ZoneCode, DoseBounds]:
+        """Every zone's bounds that the profile sets, in zone order."""
+        found = {}
+        for code in ZoneCode:
+            if code in self.profile.zones:
+                bounds = dose_bounds(self.profile, code, session)
+                if bounds is not None:
+                    found[code] = bounds
+        return found
+
+    def min_intervals(self) -> dict[ZoneCode, int]:
+        """Zone -> minimum days between sessions, for ``smpctl.dose.interval_warnings``."""
+        return {code: b.min_interval_days for code, b in self.zone_bounds().items()}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 A wrong number here puts a needle too deep into someone's scalp, so: unknown keys are errors,
 numbers are never parsed from strings, every value carries its unit in its name and lies
 inside the hard limits, and the rules that tie fields together (depth within the stroke,
-soft start shorter than a pass, sane pulse times) are checked here, once.
+soft start shorter than a pass, sane pulse times, a dose target within its ceiling) are
+checked here, once.
 
 Every field is optional in the models, because a profile that ``extends`` another may say
 only what it changes; ``completeness_problems`` checks the merged result has everything.
@@ -18,8 +19,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model
 from pydantic_core import PydanticCustomError
 
 from smpctl import hard_limits as hard
+from smpctl.dose import CartridgeKind
 from smpctl.errors import MISSING
 from smpctl.zones import ScarKind, ZoneCode
+
+from .problems import dotted
 
 MAX_SESSION = 6
 """A treatment is 2–4 sessions, scar zones one more; beyond this it is a new plan."""
@@ -39,8 +43,24 @@ MM_CHANGE_RANGE = (-1.0, 1.0)
 """Modifiers are corrections of a few tenths of a millimetre or a few percent; a bigger
 change belongs in the zone's own values, where it is visible."""
 
+MAX_INTERVAL_DAYS = 365
+"""A year between two sessions on a zone is a new treatment plan, not an interval; a bigger
+number is a slip (hours or weeks written as days)."""
+
+DOSE_UNIT = "punctures/cm²"
+
 ProblemList = list[tuple[tuple[str | int, ...], object, str]]
 """(key path relative to the model, bad value, what is allowed) -- see ``_raise_problems``."""
+Related = dict[int, tuple[str | int, ...]]
+"""Problem index -> the other key a cross-field problem involves (so the message can name
+the file that set it when that is another file)."""
+
+
+class ProfileKind(StrEnum):
+    """What a profile treats with: pigment dots, or needling without pigment."""
+
+    SMP = "smp"
+    MICRONEEDLING = "microneedling"
 
 
 class NeedleKind(StrEnum):
@@ -92,17 +112,54 @@ SpeedChangePct = Annotated[
     float, Strict(), _range(*SPEED_CHANGE_PCT_RANGE, "%", "a modifier is a correction")
 ]
 MmChange = Annotated[float, Strict(), _range(*MM_CHANGE_RANGE, "mm", "a modifier is a correction")]
+PerCm2 = Annotated[
+    float,
+    Strict(),
+    _range(0, hard.MAX_SMP_DOSE_CEILING_PER_CM2, DOSE_UNIT, _HARD, lo_open=True),
+]
+"""Checked again against the microneedling maximum once the profile's kind is known."""
+IntervalDays = Annotated[
+    int,
+    Strict(),
+    _range(0, MAX_INTERVAL_DAYS, "days", "0: no minimum; a year or more is a new plan"),
+]
 SessionNumber = Annotated[int, Field(ge=1, le=MAX_SESSION)]
 Text = Annotated[str, Strict()]
 
 
-def _raise_problems(problems: ProblemList) -> None:
+def _raise_problems(problems: ProblemList, related: Related | None = None) -> None:
     if problems:
         raise PydanticCustomError(
             "cross_field",
             "{summary}",
-            {"summary": "; ".join(p[2] for p in problems), "problems": problems},
+            {
+                "summary": "; ".join(p[2] for p in problems),
+                "problems": problems,
+                "related": related or {},
+            },
         )
+
+
+def _target_within_ceiling(
+    target: float | None,
+    ceiling: float | None,
+    target_path: tuple[str | int, ...],
+    ceiling_path: tuple[str | int, ...],
+    problems: ProblemList,
+    related: Related,
+) -> None:
+    if target is None or ceiling is None or target <= ceiling:
+        return
+    related[len(problems)] = ceiling_path
+    problems.append(
+        (
+            target_path,
+            target,
+            f"must not exceed {dotted(ceiling_path)} = {ceiling:g} {DOSE_UNIT}: the target "
+            "is what a session aims for, the ceiling where it stops; lower the target or "
+            "raise the ceiling",
+        )
+    )
 
 
 class StrictModel(BaseModel):
@@ -212,6 +269,8 @@ class SessionOverride(StrictModel):
     speed_hz: SpeedHz | None = None
     stroke_mm: StrokeMm | None = None
     depth_mm: DepthMm | None = None
+    dose_target_per_cm2: PerCm2 | None = None
+    dose_ceiling_per_cm2: PerCm2 | None = None
 
 
 class ZoneSettings(StrictModel):
@@ -221,14 +280,25 @@ class ZoneSettings(StrictModel):
     1.2 mm for the hairline, temples and nape, 1.5 mm elsewhere)."""
     needle: NeedleKind | None = None
     needle_diameter_mm: DiameterMm | None = None
+    cartridges: list[CartridgeKind] | None = None
+    """Microneedling: the cartridge kinds this zone expects, replacing the profile's list."""
     speed_hz: SpeedHz | None = None
     stroke_mm: StrokeMm | None = None
     depth_mm: DepthMm | None = None
+    dose_target_per_cm2: PerCm2 | None = None
+    """Punctures per cm² a session aims for on this zone (docs/dose.md)."""
+    dose_ceiling_per_cm2: PerCm2 | None = None
+    """Punctures per cm² at which a session stops on this zone (until overridden)."""
+    min_interval_days: IntervalDays | None = None
+    """Fewest days between two sessions that treat this zone."""
     sessions: dict[SessionNumber, SessionOverride] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _depth_within_stroke(self) -> ZoneSettings:
+    def _zone_rules(self) -> ZoneSettings:
         problems: ProblemList = []
+        related: Related = {}
+        if self.cartridges is not None:
+            problems += _cartridge_list_problems(self.cartridges, ("cartridges",))
         depth, stroke = self.depth_mm, self.stroke_mm
         if depth is not None and stroke is not None and depth > stroke:
             problems.append(
@@ -262,8 +332,44 @@ class ZoneSettings(StrictModel):
                         f"stroke ({stroke:g} mm)",
                     )
                 )
-        _raise_problems(problems)
+        target, ceiling = "dose_target_per_cm2", "dose_ceiling_per_cm2"
+        _target_within_ceiling(
+            self.dose_target_per_cm2,
+            self.dose_ceiling_per_cm2,
+            (target,),
+            (ceiling,),
+            problems,
+            related,
+        )
+        for number, override in sorted(self.sessions.items()):
+            own_target = override.dose_target_per_cm2 is not None
+            own_ceiling = override.dose_ceiling_per_cm2 is not None
+            if not (own_target or own_ceiling):
+                continue
+            _target_within_ceiling(
+                override.dose_target_per_cm2 if own_target else self.dose_target_per_cm2,
+                override.dose_ceiling_per_cm2 if own_ceiling else self.dose_ceiling_per_cm2,
+                ("sessions", number, target) if own_target else (target,),
+                ("sessions", number, ceiling) if own_ceiling else (ceiling,),
+                problems,
+                related,
+            )
+        _raise_problems(problems, related)
         return self
+
+
+def _cartridge_list_problems(
+    cartridges: list[CartridgeKind], path: tuple[str | int, ...]
+) -> ProblemList:
+    problems: ProblemList = []
+    if not cartridges:
+        problems.append((path, [], 'list at least one cartridge kind, e.g. ["12-pin", "36-pin"]'))
+    seen: set[CartridgeKind] = set()
+    for i, kind in enumerate(cartridges):
+        if kind in seen:
+            problems.append(((*path, i), kind.value, "listed twice; remove one"))
+        seen.add(kind)
+    return problems
 
 
 class ProfileFile(StrictModel):
@@ -271,6 +377,10 @@ class ProfileFile(StrictModel):
 
     description: Text | None = None
     extends: Text | None = None
+    kind: ProfileKind | None = None
+    """``smp`` when no file of the chain says (profiles written before microneedling)."""
+    cartridges: list[CartridgeKind] | None = None
+    """Microneedling: the cartridge kinds every zone expects unless it lists its own."""
     limits: Limits = Field(default_factory=Limits)
     run: RunSettings = Field(default_factory=RunSettings)
     sessions: dict[SessionNumber, Adjustment] = Field(default_factory=dict)
@@ -278,11 +388,17 @@ class ProfileFile(StrictModel):
     skin: dict[SkinCondition, Adjustment] = Field(default_factory=dict)
     scars: dict[ScarKind, Adjustment] = Field(default_factory=dict)
 
+    @property
+    def profile_kind(self) -> ProfileKind:
+        return self.kind if self.kind is not None else ProfileKind.SMP
+
     @model_validator(mode="after")
     def _zones_within_own_limits(self) -> ProfileFile:
         """A profile's values must respect the profile's own ``[limits]``."""
         lim = self.limits
         problems: ProblemList = []
+        if self.cartridges is not None:
+            problems += _cartridge_list_problems(self.cartridges, ("cartridges",))
         bounds = (
             ("speed_hz", lim.min_speed_hz, lim.max_speed_hz, "Hz"),
             ("stroke_mm", lim.min_stroke_mm, lim.max_stroke_mm, "mm"),
@@ -314,12 +430,18 @@ class ProfileFile(StrictModel):
         return self
 
 
-ZONE_REQUIRED = ("needle", "needle_diameter_mm", "speed_hz", "stroke_mm", "depth_mm")
+ZONE_REQUIRED = ("speed_hz", "stroke_mm", "depth_mm")
+NEEDLE_KEYS = ("needle", "needle_diameter_mm")
+"""Required in every SMP zone; never in a microneedling profile (it has ``cartridges``)."""
 RUN_REQUIRED = ("mode", "ramp_ms", "min_pass_ms")
+DOSE_KEYS = ("dose_target_per_cm2", "dose_ceiling_per_cm2", "min_interval_days")
+SESSION_DOSE_KEYS = ("dose_target_per_cm2", "dose_ceiling_per_cm2")
 
 
 def completeness_problems(profile: ProfileFile) -> ProblemList:
-    """What a merged profile still lacks before any zone can be resolved."""
+    """What a merged profile still lacks, or mixes from the other kind, before any zone can
+    be resolved. Rules that depend on the kind live here, not in the models: a file that
+    extends another may leave ``kind`` to its parent."""
     problems: ProblemList = []
     for key in RUN_REQUIRED:
         if getattr(profile.run, key) is None:
@@ -330,8 +452,145 @@ def completeness_problems(profile: ProfileFile) -> ProblemList:
                 problems.append((("run", key), MISSING, 'required with mode = "pulsed"'))
     if not profile.zones:
         problems.append((("zones",), MISSING, "required: at least one zone table, e.g. [zones.HL]"))
+    smp = profile.profile_kind is ProfileKind.SMP
     for code, zone in profile.zones.items():
-        for key in ZONE_REQUIRED:
+        for key in (*NEEDLE_KEYS, *ZONE_REQUIRED) if smp else ZONE_REQUIRED:
             if getattr(zone, key) is None:
                 problems.append((("zones", code.value, key), MISSING, "required for every zone"))
+        problems += _dose_problems(profile, code, zone)
+    problems += _smp_problems(profile) if smp else _microneedling_problems(profile)
+    return problems
+
+
+def _dose_problems(profile: ProfileFile, code: ZoneCode, zone: ZoneSettings) -> ProblemList:
+    """Dose keys come as a set of three (all or none; all for microneedling), session
+    overrides need the zone's own, and microneedling has its own hard maximum."""
+    problems: ProblemList = []
+    prefix: tuple[str | int, ...] = ("zones", code.value)
+    given = [key for key in DOSE_KEYS if getattr(zone, key) is not None]
+    if profile.profile_kind is ProfileKind.MICRONEEDLING:
+        for key in DOSE_KEYS:
+            if key not in given:
+                problems.append(
+                    (
+                        (*prefix, key),
+                        MISSING,
+                        "required for every zone of a microneedling profile (docs/dose.md)",
+                    )
+                )
+    elif given and len(given) < len(DOSE_KEYS):
+        for key in DOSE_KEYS:
+            if key not in given:
+                problems.append(
+                    (
+                        (*prefix, key),
+                        MISSING,
+                        f"required with {' and '.join(given)}: set all of "
+                        f"{', '.join(DOSE_KEYS)} for the zone, or none",
+                    )
+                )
+    for number, override in sorted(zone.sessions.items()):
+        for key in SESSION_DOSE_KEYS:
+            value = getattr(override, key)
+            if value is not None and not given:
+                problems.append(
+                    (
+                        (*prefix, "sessions", number, key),
+                        value,
+                        f"a session's dose needs the zone's own {', '.join(DOSE_KEYS)}; "
+                        f"set them under [zones.{code.value}]",
+                    )
+                )
+    if profile.profile_kind is ProfileKind.MICRONEEDLING:
+        top = hard.MAX_MICRONEEDLING_DOSE_CEILING_PER_CM2
+        places: list[tuple[tuple[str | int, ...], ZoneSettings | SessionOverride]] = [
+            (prefix, zone)
+        ]
+        places += [((*prefix, "sessions", n), o) for n, o in sorted(zone.sessions.items())]
+        for path, values in places:
+            for key in SESSION_DOSE_KEYS:
+                value = getattr(values, key)
+                if value is not None and value > top:
+                    problems.append(
+                        (
+                            (*path, key),
+                            value,
+                            f"allowed above 0 up to {top:g} {DOSE_UNIT} in a microneedling "
+                            f"profile ({_HARD}); lower it",
+                        )
+                    )
+    return problems
+
+
+def _needle_places(
+    profile: ProfileFile,
+) -> list[tuple[tuple[str | int, ...], Adjustment | ZoneSettings | SessionOverride]]:
+    places: list[tuple[tuple[str | int, ...], Adjustment | ZoneSettings | SessionOverride]] = []
+    for code, zone in profile.zones.items():
+        places.append((("zones", code.value), zone))
+        places += [
+            (("zones", code.value, "sessions", n), o) for n, o in sorted(zone.sessions.items())
+        ]
+    places += [(("sessions", n), a) for n, a in sorted(profile.sessions.items())]
+    places += [(("skin", c.value), a) for c, a in profile.skin.items()]
+    places += [(("scars", k.value), a) for k, a in profile.scars.items()]
+    return places
+
+
+def _smp_problems(profile: ProfileFile) -> ProblemList:
+    problems: ProblemList = []
+    why = (
+        'only in a microneedling profile (kind = "microneedling"); an SMP zone\'s cartridge '
+        "is its needle (1RL or 3RL): remove it"
+    )
+    if profile.cartridges is not None:
+        problems.append((("cartridges",), [k.value for k in profile.cartridges], why))
+    for code, zone in profile.zones.items():
+        if zone.cartridges is not None:
+            problems.append(
+                (("zones", code.value, "cartridges"), [k.value for k in zone.cartridges], why)
+            )
+    return problems
+
+
+def _microneedling_problems(profile: ProfileFile) -> ProblemList:
+    problems: ProblemList = []
+    for path, values in _needle_places(profile):
+        for key in NEEDLE_KEYS:
+            value = getattr(values, key)
+            if value is not None:
+                problems.append(
+                    (
+                        (*path, key),
+                        value.value if isinstance(value, NeedleKind) else value,
+                        "a microneedling profile names cartridge kinds in `cartridges` "
+                        '(e.g. ["12-pin", "36-pin"]), not an SMP needle: remove it',
+                    )
+                )
+    for code, zone in profile.zones.items():
+        own = zone.cartridges is not None
+        cartridges = zone.cartridges if own else profile.cartridges
+        list_path: tuple[str | int, ...] = (
+            ("zones", code.value, "cartridges") if own else ("cartridges",)
+        )
+        if cartridges is None:
+            problems.append(
+                (
+                    ("zones", code.value, "cartridges"),
+                    MISSING,
+                    "required in a microneedling profile: a list of cartridge kinds, e.g. "
+                    '["12-pin", "36-pin"], for the whole profile or for this zone',
+                )
+            )
+            continue
+        for i, kind in enumerate(cartridges):
+            if not kind.microneedling:
+                multi = ", ".join(k.value for k in CartridgeKind if k.microneedling)
+                problem = (
+                    (*list_path, i),
+                    kind.value,
+                    f"not a microneedling cartridge; allowed: {multi}",
+                )
+                if problem not in problems:
+                    problems.append(problem)
     return problems

@@ -31,7 +31,14 @@ _KIND = {
     "missing": "required",
 }
 
-_UNITS = {"_mm": " in mm", "_hz": " in Hz", "_ms": " in ms", "_pct": " in %"}
+_UNITS = {
+    "_mm": " in mm",
+    "_hz": " in Hz",
+    "_ms": " in ms",
+    "_pct": " in %",
+    "_days": " in days",
+    "_per_cm2": " in punctures/cm²",
+}
 
 
 def dotted(path: Sequence[str | int]) -> str:
@@ -71,6 +78,8 @@ def _type_at(root: type[BaseModel], path: Sequence[str | int]) -> Any:
             current = field.annotation
         elif get_origin(current) is dict:
             current = get_args(current)[1]
+        elif get_origin(current) is list and isinstance(part, int):
+            current = get_args(current)[0]
         else:
             return None
     return _unwrap(current)
@@ -107,9 +116,16 @@ def problems_from(
         value = error.get("input", MISSING)
         ctx = error.get("ctx") or {}
         if kind == "cross_field":
-            for rel, bad, allowed in ctx["problems"]:
+            related = ctx.get("related") or {}
+            for i, (rel, bad, allowed) in enumerate(ctx["problems"]):
                 path = (*loc, *rel)
-                found.append(ProfileProblem(file_of(path), dotted(path), bad, allowed))
+                file = file_of(path)
+                other = related.get(i)
+                if other is not None and file_of((*loc, *other)) != file:
+                    # a rule spanning files: name the other file too, either may be fixed
+                    other_path = (*loc, *other)
+                    allowed += f" ({dotted(other_path)} is set in {file_of(other_path)})"
+                found.append(ProfileProblem(file, dotted(path), bad, allowed))
             continue
         is_key = bool(loc) and loc[-1] == "[key]"
         if is_key:

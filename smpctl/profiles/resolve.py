@@ -6,6 +6,9 @@ profile's session adjustment, the zone's own values for that session, the skin m
 their canonical order (thin, oily, scarred, sun-damaged, whatever order they were picked in),
 then the scar overlay. Each step is rounded to what the wire carries (0.01 Hz, 1 µm).
 The result is checked against the limits in force; nothing is clamped.
+
+The zone's dose bounds and the cartridges it expects come with the setpoints (they are not
+sent to the pen), each with its source like every other value.
 """
 
 from __future__ import annotations
@@ -15,12 +18,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smpctl import hard_limits as hard
+from smpctl.dose import CartridgeKind, DoseBounds
 from smpctl.errors import SetpointOutsideLimitsError, UnknownZoneError
 from smpctl.zones import ScarKind, ZoneCode
 
+from .bounds import (
+    DOSE_FIELDS,
+    cartridge_source,
+    cartridge_text,
+    covered_zone,
+    dose_bounds,
+    dose_sources,
+)
 from .limits import LimitsInForce, limits_for, tighten
 from .loader import LoadedProfile
-from .model import Adjustment, NeedleKind, RunModeName, SessionOverride, SkinCondition, ZoneSettings
+from .model import (
+    Adjustment,
+    NeedleKind,
+    ProfileKind,
+    RunModeName,
+    SessionOverride,
+    SkinCondition,
+    ZoneSettings,
+)
 from .problems import did_you_mean
 
 SETPOINTS = ("speed_hz", "stroke_mm", "depth_mm")
@@ -36,6 +56,9 @@ FIELDS = (
     "pulse_off_ms",
     "min_pass_ms",
 )
+"""The setpoints, in the order ``values()`` gives them (what ``apply`` sends)."""
+SHOWN = (*FIELDS, "cartridges", *DOSE_FIELDS)
+"""Everything ``show`` prints with its source."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,8 @@ class Step:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
     return value.value if hasattr(value, "value") else value
 
 
@@ -70,6 +95,8 @@ def _show(value: Any) -> str:
     value = _plain(value)
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(f'"{v}"' if isinstance(v, str) else _show(v) for v in value) + "]"
     return str(value)
 
 
@@ -81,8 +108,9 @@ class ResolvedSetpoints:
     session: int
     skin: tuple[SkinCondition, ...]
     scar: ScarKind | None
-    needle: NeedleKind
-    needle_diameter_mm: float
+    needle: NeedleKind | None
+    """The SMP needle; None in a microneedling profile (see ``cartridges``)."""
+    needle_diameter_mm: float | None
     speed_hz: float
     stroke_mm: float
     depth_mm: float
@@ -95,6 +123,19 @@ class ResolvedSetpoints:
     limits: LimitsInForce
     provenance: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    kind: ProfileKind = ProfileKind.SMP
+    cartridges: tuple[CartridgeKind, ...] = ()
+    """The cartridge kinds the zone expects: the needle for SMP, the profile's list for
+    microneedling (preferred first)."""
+    dose: DoseBounds | None = None
+    """The zone's dose bounds for this session; None when the profile sets none."""
+
+    @property
+    def cartridge_text(self) -> str:
+        """The cartridge in a few words: ``1RL 0.18 mm`` or ``12-pin or 36-pin``."""
+        if self.needle is not None and self.needle_diameter_mm is not None:
+            return f"{self.needle.value} {self.needle_diameter_mm:g} mm"
+        return cartridge_text(self.cartridges)
 
     def values(self) -> dict[str, Any]:
         """The resolved values in plain types, in a fixed order (what ``apply`` sends)."""
@@ -111,9 +152,12 @@ class ResolvedSetpoints:
             "session": self.session,
             "skin": [s.value for s in self.skin],
             "scar": self.scar.value if self.scar else None,
+            "kind": self.kind.value,
+            "cartridges": [k.value for k in self.cartridges],
             "setpoints": self.values(),
+            "dose": self.dose.as_dict() if self.dose is not None else None,
             "provenance": {
-                name: [s.as_dict() for s in self.provenance.get(name, ())] for name in FIELDS
+                name: [s.as_dict() for s in self.provenance.get(name, ())] for name in SHOWN
             },
             "limits": self.limits.as_dict(),
             "warnings": list(self.warnings),
@@ -175,18 +219,7 @@ def _choose(
 ) -> tuple[ZoneCode, tuple[SkinCondition, ...], ScarKind | None]:
     profile = loaded.profile
     name = loaded.name
-    zones = [z.value for z in profile.zones]
-    try:
-        code = ZoneCode(zone.upper() if isinstance(zone, str) else zone)
-    except ValueError:
-        raise UnknownZoneError(
-            f"unknown zone code {zone!r}; {did_you_mean(str(zone).upper(), zones)}"
-            f"zone codes: {', '.join(z.value for z in ZoneCode)}"
-        ) from None
-    if code not in profile.zones:
-        raise UnknownZoneError(
-            f"profile {name!r} has no settings for zone {code.value}; it covers {', '.join(zones)}"
-        )
+    code = covered_zone(name, profile, zone)
     sessions = sessions_of(loaded, code)
     if session not in sessions:
         raise UnknownZoneError(
@@ -267,6 +300,16 @@ def resolve(
     else:
         t.values["pulse_on_ms"] = t.values["pulse_off_ms"] = 0
 
+    cartridges = cartridge_source(profile, code)
+    if cartridges is not None:
+        assert isinstance(cartridges.value, tuple)
+        t.set("cartridges", cartridges.value, cartridges.key_path)
+    else:
+        t.values["cartridges"] = (CartridgeKind(t.values["needle"].value),)
+        t.steps["cartridges"] = list(t.steps["needle"])
+    dose = dose_sources(profile, code, session)
+    for name, source in (dose or {}).items():
+        t.set(name, source.value, source.key_path)
     provenance = {name: tuple(steps) for name, steps in t.steps.items()}
 
     def came_from(name: str) -> str:
@@ -294,8 +337,8 @@ def resolve(
         session=session,
         skin=conditions,
         scar=kind,
-        needle=t.values["needle"],
-        needle_diameter_mm=t.values["needle_diameter_mm"],
+        needle=t.values.get("needle"),
+        needle_diameter_mm=t.values.get("needle_diameter_mm"),
         speed_hz=t.values["speed_hz"],
         stroke_mm=t.values["stroke_mm"],
         depth_mm=t.values["depth_mm"],
@@ -307,4 +350,7 @@ def resolve(
         limits=limits,
         provenance=provenance,
         warnings=tuple(warnings),
+        kind=profile.profile_kind,
+        cartridges=t.values["cartridges"],
+        dose=dose_bounds(profile, code, session),
     )

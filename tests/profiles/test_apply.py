@@ -87,7 +87,7 @@ def test_apply_emits_the_setpoints_and_the_profile_hash(pen: Pen) -> None:
     applied = apply_setpoints(pen, resolved)
     [event] = [e for e in seen if e.kind == "profile_applied"]
     assert event is applied.event
-    assert event.data["hash"] == resolved.profile_hash
+    assert event.data["profile_hash"] == resolved.profile_hash
     assert event.data["setpoints"] == resolved.values()
     assert event.data["zone"] == "HL" and event.data["session"] == 2
     assert event.data["simulated"] is True

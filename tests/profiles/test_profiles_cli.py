@@ -118,9 +118,12 @@ def test_check_reports_needles_the_clinic_does_not_take(
 def test_diff_lists_changes_per_zone_and_field(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profiles", "diff", "smp-base", "smp-conservative"]) == 0
     out = capsys.readouterr().out
-    assert "[zones.FRN]\n  depth_mm: 1 -> 0.9\n  speed_hz: 110 -> 105\n" in out
+    assert (
+        "[zones.FRN]\n  depth_mm: 1 -> 0.9\n  dose_ceiling_per_cm2: 1800 -> 1440\n"
+        "  min_interval_days: 10 -> 14\n  speed_hz: 110 -> 105\n"
+    ) in out
     assert "[limits]\n  max_depth_mm: 1.5 -> 1.1\n" in out
-    assert "[zones.HL]" not in out
+    assert "[skin." not in out and "[scars." not in out
 
 
 def test_diff_of_a_profile_with_itself_is_empty(capsys: pytest.CaptureFixture[str]) -> None:
