@@ -20,6 +20,8 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "smpctl.cli.pens_cmd",
     "smpctl.cli.review_cmd",
     "smpctl.cli.sync_cmd",
+    "smpctl.cli.clients_cmd",
+    "smpctl.cli.outcomes_cmd",
 )
 
 
