@@ -18,14 +18,7 @@ if __package__ in (None, ""):  # run as `python tools/burn_in.py` from a checkou
 
 from smpctl.calibration import BurnIn, BurnInPlan, BurnInResult, profile_speeds
 from smpctl.calibration.burn_in import DEFAULT_PROFILE
-from smpctl.cli.args import (
-    add_journal,
-    add_json,
-    add_port,
-    add_profiles_dir,
-    add_technician_record,
-    tool_main,
-)
+from smpctl.cli.args import add_profiles_dir, add_technician_tool, tool_main
 from smpctl.cli.bench_tool import add_sim_supply, bench, conclude, explain, finish, today
 from smpctl.profiles import ProfileLibrary
 
@@ -38,10 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a pen through a profile's speeds for N minutes and check its speed "
         "stability, current and temperature drift (needle in the air, pedal held down).",
     )
-    add_port(parser)
-    add_json(parser)
-    add_journal(parser)
-    add_technician_record(parser, expiry=False)
+    add_technician_tool(parser, expiry=False)
     parser.add_argument(
         "--minutes",
         type=float,

@@ -27,7 +27,7 @@ from smpctl.calibration import (
     file_gauge,
     read_readings,
 )
-from smpctl.cli.args import add_journal, add_json, add_port, add_technician_record, tool_main
+from smpctl.cli.args import add_technician_tool, tool_main
 from smpctl.cli.bench_tool import Bench, bench, conclude, explain, finish, today
 from smpctl.errors import CalibrationError, SimulatorError
 
@@ -49,10 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Calibrate a pen's depth sensor: the adjuster goes to marked positions "
         "and you enter the protrusion read on a gauge at each (motor off).",
     )
-    add_port(parser)
-    add_json(parser)
-    add_journal(parser)
-    add_technician_record(parser)
+    add_technician_tool(parser)
     parser.add_argument(
         "--positions",
         type=_positions,

@@ -5,7 +5,8 @@ true stroke rate at each step from the stroke counter and the pen's clock, fits 
 correction (gain and offset) and checks every step's residual against the tolerance. On a
 pass it writes the calibration to the pen (dated, with its expiry), checks it, and records
 it in the pen's history; on a fail it says the likely cause and writes nothing to the pen.
-Without --port it calibrates the SIMULATED pen. Exit status: 0 pass, 1 fail or error.
+With --contact it then records the skin-contact baseline too. Without --port it calibrates
+the SIMULATED pen. Exit status: 0 pass, 1 fail or error.
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as `python tools/calibrate_speed.py` from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from smpctl.calibration import SpeedCalibrationResult, SpeedCalibrator, SpeedSweep
-from smpctl.cli.args import (
-    add_journal,
-    add_json,
-    add_port,
-    add_technician_record,
-    tool_main,
+from smpctl.calibration.contact import contact_settings
+from smpctl.calibration.contact_run import (
+    ContactCalibrationResult,
+    ContactCalibrator,
+    ContactPlan,
+    table_lines,
 )
+from smpctl.calibration.record import Recorded
+from smpctl.cli.args import add_speed_steps, add_technician_tool, print_json, tool_main
 from smpctl.cli.bench_tool import add_sim_supply, bench, conclude, explain, finish, today
 
 DEFAULTS = SpeedSweep()
@@ -37,20 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Calibrate a pen's speed sensor against the true stroke rate (the "
         "needle runs in the air: hold the pen free and keep the pedal down).",
     )
-    add_port(parser)
-    add_json(parser)
-    add_journal(parser)
-    add_technician_record(parser)
-    sweep = parser.add_argument_group("sweep")
-    sweep.add_argument("--start", type=float, default=DEFAULTS.start_hz, metavar="HZ")
-    sweep.add_argument(
-        "--stop",
-        type=float,
-        default=DEFAULTS.stop_hz,
-        metavar="HZ",
-        help="highest setpoint (capped at the pen's limit)",
+    add_technician_tool(parser)
+    sweep = add_speed_steps(
+        parser,
+        start_hz=DEFAULTS.start_hz,
+        stop_hz=DEFAULTS.stop_hz,
+        step_hz=DEFAULTS.step_hz,
+        telemetry_hz=DEFAULTS.telemetry_hz,
     )
-    sweep.add_argument("--step", type=float, default=DEFAULTS.step_hz, metavar="HZ")
     sweep.add_argument(
         "--tolerance",
         type=float,
@@ -75,8 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="window over which the speed must be stable before measuring, s",
     )
-    sweep.add_argument("--telemetry-hz", type=int, default=DEFAULTS.telemetry_hz, metavar="HZ")
     sweep.add_argument("--no-verify", action="store_true", help="skip the check run after writing")
+    parser.add_argument(
+        "--contact",
+        action="store_true",
+        help="after a passing calibration, also record the skin-contact baseline over the "
+        "same steps, measuring each for --window (what tools/calibrate_contact.py does). The "
+        "baseline is looked up by the "
+        "speed the pen reports, so it is measured after the new correction is written, and "
+        "skipped when the speed calibration fails; it is recorded as its own history entry",
+    )
     add_sim_supply(parser)
     parser.set_defaults(func=run)
     return parser
@@ -139,7 +145,66 @@ def run(args: argparse.Namespace) -> int:
         body = result.as_dict()
         recorded = finish(args, result.outcome, body, b.journal)
         journal_path = b.journal.path
-    return conclude(args, result.outcome, body, recorded, journal_path, lambda: render(result))
+        contact: tuple[ContactCalibrationResult, dict[str, Any], Recorded] | None = None
+        if args.contact and result.passed:
+            b.say("Recording the skin-contact baseline with the new correction in force:")
+            plan = ContactPlan(
+                start_hz=args.start,
+                stop_hz=args.stop,
+                step_hz=args.step,
+                measure_s=args.window,
+                telemetry_hz=args.telemetry_hz,
+            )
+            contact_result = ContactCalibrator(
+                b.pen,
+                plan,
+                today=today(),
+                valid_days=args.valid_days,
+                say=b.say,
+                previous=contact_settings(b.journal, b.pen.serial, today()),
+            ).run()
+            contact_body = contact_result.as_dict()
+            contact = (
+                contact_result,
+                contact_body,
+                finish(args, contact_result.outcome, contact_body, b.journal),
+            )
+    if not args.contact:
+        return conclude(args, result.outcome, body, recorded, journal_path, lambda: render(result))
+    return conclude_both(args, result, body, recorded, journal_path, contact)
+
+
+def conclude_both(
+    args: argparse.Namespace,
+    result: SpeedCalibrationResult,
+    body: dict[str, Any],
+    recorded: Recorded,
+    journal_path: Path,
+    contact: tuple[ContactCalibrationResult, dict[str, Any], Recorded] | None,
+) -> int:
+    """Both runs' results; exit status 0 only when both passed."""
+    skipped = "not measured: the speed calibration failed"
+    if args.json:
+        out: dict[str, Any] = {**body, "report": str(recorded.report), "journal": str(journal_path)}
+        out["contact"] = (
+            {**contact[1], "report": str(contact[2].report)}
+            if contact is not None
+            else {"passed": False, "skipped": skipped}
+        )
+        print_json(out)
+    else:
+        print(render(result))
+        print(f"report: {recorded.report}")
+        print("--- skin-contact baseline ---")
+        if contact is None:
+            print(f"RESULT: FAIL ({skipped})")
+        else:
+            contact_result, _body, contact_recorded = contact
+            lines = table_lines(contact_result) + explain(contact_result.outcome)
+            print("\n".join(lines))
+            print(f"report: {contact_recorded.report}")
+        print(f"history: {journal_path}")
+    return 0 if result.passed and contact is not None and contact[0].passed else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,14 +36,19 @@ def running_in_air(
     telemetry_hz: int,
     say: Say,
     pedal_timeout_s: float = PEDAL_TIMEOUT_S,
+    sim_skin_load_pct: int = 0,
 ) -> Iterator[None]:
-    """Motor running at ``speed_hz`` in the air for the body of the ``with``."""
+    """Motor running at ``speed_hz`` in the air for the body of the ``with``.
+
+    ``sim_skin_load_pct``: on a simulated pen, the hand's skin load during the run (0, the
+    default: in the air; the simulator's -1: a hand tapping dots), to show what a run with
+    a loaded needle looks like. A real pen ignores it: the technician holds it."""
     pen.set_telemetry_rate(min(telemetry_hz, pen.identity.limits.max_telemetry_hz))
     pen.set_run_mode(RunMode.CONTINUOUS, ramp_ms=0)
     pen.set_speed(speed_hz)
     try:
         if pen.simulated:
-            pen.sim(SimAction.SKIN_LOAD, 0)
+            pen.sim(SimAction.SKIN_LOAD, sim_skin_load_pct)
             pen.sim(SimAction.PEDAL, 1)
         else:
             say("Hold the pen in the air, needle free, and press the pedal; keep it down.")
@@ -63,6 +68,9 @@ def running_in_air(
         if pen.simulated:
             with contextlib.suppress(SmpctlError):
                 pen.sim(SimAction.PEDAL, 0)
+            if sim_skin_load_pct:
+                with contextlib.suppress(SmpctlError):
+                    pen.sim(SimAction.SKIN_LOAD, 0)
         elif not pen.latest or Status.PEDAL_DOWN in Status(pen.latest.status):
             say("You may release the pedal.")
         with contextlib.suppress(SmpctlError):

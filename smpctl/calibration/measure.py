@@ -13,6 +13,7 @@ points; they do not bias the slope.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -181,3 +182,50 @@ class TelemetryReader:
                 if predicate(sample):
                     return sample
         raise BenchTimeoutError(f"timed out after {timeout_s:g} s waiting for {what}")
+
+
+class TelemetryTape:
+    """Every sample from the moment it is made on, in order, none skipped between reads.
+
+    ``TelemetryReader.collect`` starts afresh at each call, which suits separate windows;
+    a run that needs the transitions between its steps too (the acceleration ramps of the
+    contact calibration) reads one continuous tape instead. Samples the ring overwrote
+    before they were read are counted in ``missed``.
+    """
+
+    def __init__(self, reader: TelemetryReader) -> None:
+        self.reader = reader
+        self._cursor = reader.pen.telemetry.cursor
+        self._pending: deque[Telemetry] = deque()
+        self.missed = 0
+
+    def take(self, seconds: float) -> list[Telemetry]:
+        """The next samples, until they span ``seconds`` of device time (at least two).
+        The motor must run throughout: if it stops, ``RunInterruptedError`` says why."""
+        reader = self.reader
+        pen = reader.pen
+        got: list[Telemetry] = []
+        last_new = reader.clock()
+        while True:
+            while self._pending:
+                sample = self._pending.popleft()
+                why = interruption(sample)
+                if why is not None:
+                    raise RunInterruptedError(why, sample.faults)
+                got.append(sample)
+                if len(got) >= 2 and (sample.t_us - got[0].t_us) % U32 >= seconds * 1e6:
+                    return got
+            pen.alive()
+            reader.sleep(POLL_S)
+            read = pen.telemetry.since(self._cursor)
+            self._cursor = read.cursor
+            self.missed += read.missed
+            now = reader.clock()
+            if read.items:
+                last_new = now
+                self._pending.extend(read.items)
+            elif now - last_new > SILENCE_S:
+                raise BenchTimeoutError(
+                    f"no telemetry from pen {pen.serial} for {SILENCE_S:g} s: check the cable "
+                    "and run again"
+                )

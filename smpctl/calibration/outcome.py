@@ -14,6 +14,7 @@ class RunKind(StrEnum):
     SPEED = "speed"
     DEPTH = "depth"
     BURN_IN = "burn_in"
+    CONTACT = "contact"
 
 
 class Cause(StrEnum):
@@ -27,6 +28,8 @@ class Cause(StrEnum):
     ADJUSTER = "depth adjuster wear"
     READINGS = "gauge readings inconsistent"
     CURRENT = "current drift"
+    LOADED = "needle loaded"
+    FIT = "acceleration fit failed"
     INTERRUPTED = "run interrupted"
 
 
@@ -51,7 +54,9 @@ class Outcome:
     day: dt.date
     passed: bool
     written: dict[str, int] | None
-    """Calibration keys written to the pen (None: nothing was written)."""
+    """What the run put in force: the calibration keys written to the pen, or for a
+    contact calibration (which the pen does not store) its host-side value (None: nothing
+    was put in force)."""
     expires: dt.date | None
     tolerance: str
     residuals: list[dict[str, Any]]

@@ -79,20 +79,26 @@ class SpeedSweep:
 
     def setpoints(self, max_hz: float) -> list[float]:
         """The sweep's setpoints, upward, within ``max_hz`` (the pen's limit and cap)."""
-        if self.step_hz <= 0:
-            raise CalibrationError("the sweep's step must be positive")
-        stop = min(self.stop_hz, max_hz)
-        points: list[float] = []
-        value = self.start_hz
-        while value <= stop + 1e-9:
-            points.append(round(value, 2))
-            value += self.step_hz
-        if len(points) < 2:
-            raise CalibrationError(
-                f"the sweep {self.start_hz:g}–{self.stop_hz:g} Hz gives fewer than two steps "
-                f"within this pen's limit of {max_hz:g} Hz: choose --start/--stop/--step"
-            )
-        return points
+        return sweep_setpoints(self.start_hz, self.stop_hz, self.step_hz, max_hz)
+
+
+def sweep_setpoints(start_hz: float, stop_hz: float, step_hz: float, max_hz: float) -> list[float]:
+    """Setpoints from ``start_hz`` up to ``stop_hz`` by ``step_hz``, within ``max_hz`` (the
+    pen's limit and cap); at least two, as every sweep fits a line or a slope."""
+    if step_hz <= 0:
+        raise CalibrationError("the sweep's step must be positive")
+    stop = min(stop_hz, max_hz)
+    points: list[float] = []
+    value = start_hz
+    while value <= stop + 1e-9:
+        points.append(round(value, 2))
+        value += step_hz
+    if len(points) < 2:
+        raise CalibrationError(
+            f"the sweep {start_hz:g}–{stop_hz:g} Hz gives fewer than two steps "
+            f"within this pen's limit of {max_hz:g} Hz: choose --start/--stop/--step"
+        )
+    return points
 
 
 @dataclass(frozen=True)
@@ -260,7 +266,7 @@ def analyse_speed(
     )
 
 
-def _supply_advice(volts: float, wanted_hz: float, reached_hz: float) -> str:
+def supply_advice(volts: float, wanted_hz: float, reached_hz: float) -> str:
     # Back-EMF grows with speed, so at full duty the speed reached scales with the supply:
     # the voltage needed for the top step is about V * wanted / reached.
     needed = volts * wanted_hz / reached_hz if reached_hz > 0 else math.nan
@@ -292,7 +298,7 @@ def diagnose_speed(
                     f"the motor stalled at the {interruption.setpoint_hz:g} Hz step{on_supply} "
                     "(the pen stopped it: speed below half the setpoint): the supply voltage "
                     "is too low for that speed, unless the cam is jammed. "
-                    + _supply_advice(
+                    + supply_advice(
                         interruption.voltage_v or 0.0,
                         interruption.setpoint_hz,
                         max(reached) if reached else 0.0,
@@ -335,7 +341,7 @@ def diagnose_speed(
                     f"of its setpoint and reaches only {worst.step.true_hz:.1f} Hz at the "
                     f"{worst.step.setpoint_hz:g} Hz setpoint, on a supply of {volts:.2f} V "
                     f"under load{flagged}. The supply voltage is too low for the top of the "
-                    "range. " + _supply_advice(volts, worst.step.setpoint_hz, worst.step.true_hz),
+                    "range. " + supply_advice(volts, worst.step.setpoint_hz, worst.step.true_hz),
                 )
             )
         else:

@@ -137,3 +137,75 @@ def add_technician_record(parser: argparse.ArgumentParser, *, expiry: bool = Tru
             metavar="DAYS",
             help="days the calibration stays valid (default 90)",
         )
+
+
+def add_technician_tool(parser: argparse.ArgumentParser, *, expiry: bool = True) -> None:
+    """What every technician tool (tools/calibrate_*.py, burn_in.py) takes: the pen, JSON
+    output, the journal that keeps the pen's history, and the record's details."""
+    add_port(parser)
+    add_json(parser)
+    add_journal(parser)
+    add_technician_record(parser, expiry=expiry)
+
+
+def add_speed_steps(
+    parser: argparse.ArgumentParser,
+    *,
+    start_hz: float,
+    stop_hz: float,
+    step_hz: float,
+    telemetry_hz: int,
+) -> argparse._ArgumentGroup:
+    """The speed steps a run walks through, and the telemetry rate it records them at;
+    returns the group so a tool can add its own step options to it."""
+    group = parser.add_argument_group("speed steps")
+    group.add_argument(
+        "--start", type=float, default=start_hz, metavar="HZ", help="lowest setpoint (%(default)s)"
+    )
+    group.add_argument(
+        "--stop",
+        type=float,
+        default=stop_hz,
+        metavar="HZ",
+        help="highest setpoint (%(default)s; capped at the pen's limit)",
+    )
+    group.add_argument(
+        "--step", type=float, default=step_hz, metavar="HZ", help="step (%(default)s)"
+    )
+    group.add_argument(
+        "--telemetry-hz",
+        type=int,
+        default=telemetry_hz,
+        metavar="HZ",
+        help="telemetry rate during the run (%(default)s; capped at the pen's)",
+    )
+    return group
+
+
+def _sim_hand(text: str) -> int:
+    lowered = text.strip().lower()
+    if lowered == "auto":
+        return -1
+    if lowered == "air":
+        return 0
+    try:
+        value = int(lowered.rstrip("%"))
+    except ValueError:
+        value = -2
+    if not 0 <= value <= 200:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give auto (a hand tapping dots), air, or a skin load of 0..200 %"
+        )
+    return value
+
+
+def add_sim_hand(parser: argparse.ArgumentParser) -> None:
+    """``--sim-hand``: the simulated hand during a run that needs the needle in the air."""
+    parser.add_argument(
+        "--sim-hand",
+        type=_sim_hand,
+        default=0,
+        metavar="auto|air|PCT",
+        help="SIMULATED pen only: what the needle touches during the run (default air; auto: "
+        "a hand tapping dots, PCT: a steady skin load), to see a loaded needle refused",
+    )

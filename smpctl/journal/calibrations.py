@@ -1,5 +1,5 @@
-"""The pens' calibration history: every speed and depth calibration and every burn-in a
-technician ran, kept in the journal beside the treatments the pen then gave.
+"""The pens' calibration history: every speed, depth and contact calibration and every
+burn-in a technician ran, kept in the journal beside the treatments the pen then gave.
 
 A record is chained like every other (``smpctl logs verify`` covers it), and failed runs are
 kept too: an auditor asks what was tried on a pen, not only what succeeded. The calibration
@@ -19,8 +19,10 @@ from smpctl.client import PenIdentity
 from .journal import Journal
 from .store import Insert
 
-KINDS = ("speed", "depth", "burn_in")
-"""What a technician run records: the two calibrations, and burn-in (which has no expiry)."""
+KINDS = ("speed", "depth", "burn_in", "contact")
+"""What a technician run records: the two calibrations the pen stores, burn-in (which has no
+expiry), and the skin-contact baseline, which only the host keeps (smpctl.calibration.contact:
+``residuals`` hold its free-running current per speed, ``written`` its acceleration gain)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ class CalibrationRecord:
     technician: str | None
     tolerance: str | None
     written: dict[str, int] | None
-    """The calibration keys written to the pen; None when nothing was written."""
+    """The calibration keys written to the pen (for a contact calibration, the host-side
+    acceleration gain); None when nothing was put in force."""
     residuals: list[dict[str, Any]]
     diagnoses: list[str]
     report: str | None

@@ -142,7 +142,9 @@ def test_a_journal_from_before_the_history_is_upgraded_to_hold_it(
         assert record.technician == "T. Nguyen" and record.written == {"SPEED_GAIN_PPM": 985000}
 
 
-@pytest.mark.parametrize("tool", ["calibrate_speed", "calibrate_depth", "burn_in"])
+@pytest.mark.parametrize(
+    "tool", ["calibrate_speed", "calibrate_depth", "calibrate_contact", "burn_in"]
+)
 def test_each_technician_tool_has_help_with_port_json_and_journal(tool: str) -> None:
     result = subprocess.run(
         [sys.executable, f"tools/{tool}.py", "--help"],
