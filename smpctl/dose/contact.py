@@ -21,12 +21,13 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from smpctl.protocol import Status, Telemetry
 
 U32 = 1 << 32
+_MOTOR_ON = int(Status.MOTOR_ON)
 
 DEFAULT_ACCEL_GAIN_MA_PER_HZ_S = 1.0
 """Prior for ``c`` until enough air acceleration has been seen to fit it: a pen motor's
@@ -38,6 +39,8 @@ SPEED_BIN_HZ = 2.0
 """Width of the speed bins the online baseline keeps (i0 changes ~1 mA per Hz)."""
 BIN_HISTORY = 48
 """Air intervals a speed bin remembers: recent enough to follow a sagging supply."""
+MIN_BIN_SAMPLES = 4
+"""A bin with fewer air intervals borrows from its neighbours."""
 BASELINE_PERCENTILE = 0.25
 """Low percentile of air current taken as i0: robust to skin intervals misfiled as air."""
 SMOOTHING_S = 0.0025
@@ -114,46 +117,60 @@ class _BaselineTable:
 
 class _OnlineBaseline:
     """Free-running current by speed bin: a low percentile of recent air intervals, with
-    the acceleration current already taken out. Empty bins borrow from the nearest ones."""
+    the acceleration current already taken out. Empty bins borrow from the nearest ones.
 
-    __slots__ = ("_bins", "_cache")
+    Each bin keeps its history in arrival order and the same values sorted, updated by
+    bisection as values come and go, and its percentile is refreshed on every addition:
+    reading a bin (every telemetry sample) is then one dictionary look-up."""
+
+    __slots__ = ("_bins", "_sorted", "values")
 
     def __init__(self) -> None:
         self._bins: dict[int, deque[float]] = {}
-        self._cache: dict[int, float] = {}
+        self._sorted: dict[int, list[float]] = {}
+        self.values: dict[int, float] = {}
+        """The baseline of each bin that has enough history (MIN_BIN_SAMPLES) to stand
+        alone."""
+
+    @staticmethod
+    def key(speed_hz: float) -> int:
+        return round(speed_hz / SPEED_BIN_HZ)
 
     def add(self, speed_hz: float, current_ma: float) -> None:
         key = round(speed_hz / SPEED_BIN_HZ)
         history = self._bins.get(key)
         if history is None:
             history = self._bins[key] = deque(maxlen=BIN_HISTORY)
+            self._sorted[key] = []
+        ordered = self._sorted[key]
+        if len(history) == BIN_HISTORY:
+            del ordered[bisect.bisect_left(ordered, history[0])]
         history.append(current_ma)
-        self._cache.pop(key, None)
+        bisect.insort(ordered, current_ma)
+        if len(ordered) >= MIN_BIN_SAMPLES:
+            self.values[key] = self._bin_value(key)
 
     def _bin_value(self, key: int) -> float:
-        value = self._cache.get(key)
-        if value is None:
-            ordered = sorted(self._bins[key])
-            value = ordered[int(BASELINE_PERCENTILE * (len(ordered) - 1))]
-            self._cache[key] = value
-        return value
+        ordered = self._sorted[key]
+        return ordered[int(BASELINE_PERCENTILE * (len(ordered) - 1))]
 
     def at(self, speed_hz: float) -> float | None:
         if not self._bins:
             return None
         key = round(speed_hz / SPEED_BIN_HZ)
-        if key in self._bins and len(self._bins[key]) >= 4:
-            return self._bin_value(key)
-        below = [k for k in self._bins if k < key and len(self._bins[k]) >= 4]
-        above = [k for k in self._bins if k > key and len(self._bins[k]) >= 4]
+        value = self.values.get(key)
+        if value is not None:
+            return value
+        below = [k for k in self.values if k < key]
+        above = [k for k in self.values if k > key]
         if below and above:
             lo, hi = max(below), min(above)
             f = (key - lo) / (hi - lo)
-            return self._bin_value(lo) + f * (self._bin_value(hi) - self._bin_value(lo))
+            return self.values[lo] + f * (self.values[hi] - self.values[lo])
         if below:
-            return self._bin_value(max(below))
+            return self.values[max(below)]
         if above:
-            return self._bin_value(min(above))
+            return self.values[min(above)]
         nearest = min(self._bins, key=lambda k: abs(k - key))
         return self._bin_value(nearest)
 
@@ -214,15 +231,20 @@ def _solve3(a: list[list[float]], b: list[float]) -> list[float] | None:
 
 
 def _least_squares(rows: list[tuple[float, float, float]]) -> list[float] | None:
-    ata = [[0.0] * 3 for _ in range(3)]
-    atb = [0.0] * 3
+    """Normal equations of current on (1, speed, acceleration), the sums written out: a
+    refit runs over up to a thousand rows on the recorder's thread."""
+    n = sf = sa = sff = sfa = saa = sc = sfc = sac = 0.0
     for speed, accel, current in rows:
-        x = (1.0, speed, accel)
-        for i in range(3):
-            atb[i] += x[i] * current
-            for j in range(3):
-                ata[i][j] += x[i] * x[j]
-    return _solve3(ata, atb)
+        n += 1.0
+        sf += speed
+        sa += accel
+        sff += speed * speed
+        sfa += speed * accel
+        saa += accel * accel
+        sc += current
+        sfc += speed * current
+        sac += accel * current
+    return _solve3([[n, sf, sa], [sf, sff, sfa], [sa, sfa, saa]], [sc, sfc, sac])
 
 
 def _robust_gain(rows: list[tuple[float, float, float]]) -> float | None:
@@ -258,6 +280,8 @@ class ContactDetector:
             _BaselineTable(settings.baseline_ma) if settings.baseline_ma is not None else None
         )
         self._online = _OnlineBaseline()
+        self._bin_keys: dict[int, int] = {}
+        """Speed bin by telemetry speed (cHz): the loop's division and rounding, once."""
         self._fit = _AccelGainFit(
             settings.accel_gain_ma_per_hz_s
             if settings.accel_gain_ma_per_hz_s is not None
@@ -305,65 +329,111 @@ class ContactDetector:
 
     def feed(self, sample: Telemetry) -> bool:
         """File the interval that ``sample`` ends; returns True if it was in skin."""
-        last = self._last
-        self._last = sample
-        if last is None:
-            self._history.append((0.0, sample.speed_chz / 100.0))
-            return False
-        dt_s = ((sample.t_us - last.t_us) % U32) / 1e6
-        strokes = (sample.strokes - last.strokes) % U32
-        if dt_s <= 0.0:
-            return self.in_skin
-        self._elapsed_s += dt_s
-        speed_hz = sample.speed_chz / 100.0
-        history = self._history
-        history.append((self._elapsed_s, speed_hz))
-        in_skin = self._classify(sample, speed_hz, self._acceleration())
-        self.in_skin = in_skin
-        self._strokes += strokes
-        if in_skin:
-            self._in_skin_strokes += strokes
-            self._in_skin_s += dt_s
-        return in_skin
+        return self._feed((sample,))
 
-    def feed_all(self, samples: list[Telemetry]) -> ContactCounts:
-        for sample in samples:
-            self.feed(sample)
+    def feed_all(self, samples: Iterable[Telemetry]) -> ContactCounts:
+        """``feed`` each sample in order (the same filing, in one loop: a recorder feeds
+        every batch it reads at up to 2000 samples/s)."""
+        self._feed(samples)
         return self.counts
 
-    def _acceleration(self) -> float:
-        """dω/dt in Hz/s, a backward difference over at least SMOOTHING_S."""
-        points = list(self._history)
-        t_now, f_now = points[-1]
-        for k in range(len(points) - 2, -1, -1):
-            t_then, f_then = points[k]
-            if t_now - t_then >= SMOOTHING_S or k == 0:
-                return (f_now - f_then) / (t_now - t_then) if t_now > t_then else 0.0
-        return 0.0
-
-    def _classify(self, sample: Telemetry, speed_hz: float, accel_hz_s: float) -> bool:
-        running = bool(sample.status & Status.MOTOR_ON)
-        if not running or speed_hz < MIN_SPEED_HZ:
-            self.load_ma = 0.0
-            self._history.clear()
-            self._history.append((self._elapsed_s, speed_hz))
-            return False
-        gain = self.accel_gain_ma_per_hz_s
-        corrected = sample.current_ma - gain * accel_hz_s
-        baseline = self.baseline_ma(speed_hz)
-        if baseline is None:
-            # nothing known yet: learn from this interval and call it air
-            self.load_ma = 0.0
-            self._learn(speed_hz, accel_hz_s, sample.current_ma, corrected)
-            return False
-        load = corrected - baseline
-        self.load_ma = load
-        threshold = self.settings.threshold_ma
-        if load > threshold:
-            return True
-        if load < threshold * 0.5:
-            self._learn(speed_hz, accel_hz_s, sample.current_ma, corrected)
-        return False
+    def _feed(self, samples: Iterable[Telemetry]) -> bool:
+        """The one implementation of ``feed``; returns what ``feed`` of the last sample
+        would. State lives in locals inside the loop and is stored back at the end."""
+        settings = self.settings
+        threshold = settings.threshold_ma
+        fixed_gain = settings.accel_gain_ma_per_hz_s
+        fit = self._fit
+        baseline_at = self._table.at if self._table is not None else self._online.at
+        online_values = self._online.values if self._table is None else None
+        online_key = self._online.key
+        bin_keys = self._bin_keys
+        learn = self._learn
+        history = self._history
+        last = self._last
+        elapsed = self._elapsed_s
+        total = self._strokes
+        in_skin_total = self._in_skin_strokes
+        in_skin_s = self._in_skin_s
+        in_skin = self.in_skin
+        load_ma = self.load_ma
+        result = in_skin
+        half_threshold = threshold * 0.5
+        gain = fixed_gain if fixed_gain is not None else fit.gain  # refreshed after learning
+        u32, motor_on, min_speed_hz = U32, _MOTOR_ON, MIN_SPEED_HZ
+        smoothing_s = SMOOTHING_S
+        last_t, last_strokes = (last[0], last[7]) if last is not None else (0, 0)
+        try:
+            for sample in samples:
+                t_us, _, speed_chz, _, current_ma, _, _, strokes_now, _, _, status, _ = sample
+                if last is None:
+                    last, last_t, last_strokes = sample, t_us, strokes_now
+                    history.append((0.0, speed_chz / 100.0))
+                    result = False
+                    continue
+                dt_s = ((t_us - last_t) % u32) / 1e6
+                strokes = (strokes_now - last_strokes) % u32
+                last, last_t, last_strokes = sample, t_us, strokes_now
+                if dt_s <= 0.0:
+                    result = in_skin
+                    continue
+                elapsed += dt_s
+                speed_hz = speed_chz / 100.0
+                if not status & motor_on or speed_hz < min_speed_hz:
+                    # starting or stopping: air, and the speed history starts again
+                    load_ma = 0.0
+                    history.clear()
+                    history.append((elapsed, speed_hz))
+                    in_skin = False
+                else:
+                    history.append((elapsed, speed_hz))
+                    # dω/dt: a backward difference over at least SMOOTHING_S, else over
+                    # the oldest point kept
+                    accel_hz_s = 0.0
+                    k = len(history) - 2
+                    if k >= 0:
+                        t_then, f_then = history[k]
+                        while k and elapsed - t_then < smoothing_s:
+                            k -= 1
+                            t_then, f_then = history[k]
+                        if elapsed > t_then:
+                            accel_hz_s = (speed_hz - f_then) / (elapsed - t_then)
+                    corrected = current_ma - gain * accel_hz_s
+                    # the online baseline's common case (a known speed bin), inlined too
+                    baseline = None
+                    if online_values is not None:
+                        key = bin_keys.get(speed_chz)
+                        if key is None:
+                            key = bin_keys[speed_chz] = online_key(speed_hz)
+                        baseline = online_values.get(key)
+                    if baseline is None:
+                        baseline = baseline_at(speed_hz)
+                    if baseline is None:
+                        # nothing known yet: learn from this interval and call it air
+                        load_ma = 0.0
+                        learn(speed_hz, accel_hz_s, current_ma, corrected)
+                        gain = fixed_gain if fixed_gain is not None else fit.gain
+                        in_skin = False
+                    else:
+                        load_ma = corrected - baseline
+                        in_skin = load_ma > threshold
+                        if not in_skin and load_ma < half_threshold:
+                            learn(speed_hz, accel_hz_s, current_ma, corrected)
+                            gain = fixed_gain if fixed_gain is not None else fit.gain
+                total += strokes
+                if in_skin:
+                    in_skin_total += strokes
+                    in_skin_s += dt_s
+                result = in_skin
+        finally:
+            self._last = last
+            self._elapsed_s = elapsed
+            self._strokes = total
+            self._in_skin_strokes = in_skin_total
+            self._in_skin_s = in_skin_s
+            self.in_skin = in_skin
+            self.load_ma = load_ma
+        return result
 
     def _learn(self, speed_hz: float, accel_hz_s: float, current: float, corrected: float) -> None:
         if self.settings.accel_gain_ma_per_hz_s is None and math.isfinite(accel_hz_s):

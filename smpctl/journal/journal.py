@@ -14,15 +14,19 @@ from types import TracebackType
 from typing import Any
 
 from smpctl.client import PenIdentity
-from smpctl.errors import JournalError
+from smpctl.dose import CartridgeKind, needle_count, validate_area, zone_areas
+from smpctl.errors import JournalError, UnknownCartridgeKindError
 from smpctl.protocol import Telemetry
+from smpctl.zones import ZoneCode
 
 from .integrity import verify
 from .paths import resolve_journal_path
 from .records import (
+    AreaSource,
     EventSource,
     Outcome,
     PassRecord,
+    SessionKind,
     SessionSummary,
     VerifyReport,
     scar_kind,
@@ -61,6 +65,8 @@ class Journal:
         self.current_pass_uid: str | None = None
         self.last_pass_uid: str | None = None
         self._zone_listeners: list[ZoneListener] = []
+        self._cartridge_needles: dict[str, int | None] = {}
+        self._pass_cartridges: dict[str, str | None] = {}
 
     @classmethod
     def open(
@@ -111,15 +117,11 @@ class Journal:
         if not pseudonym.strip():
             raise JournalError("a client needs a pseudonym (e.g. C-0042)")
         with self._lock:
-            row = self.store.query_one(
-                "SELECT uid FROM clients WHERE pseudonym = ? ORDER BY rowid LIMIT 1", (pseudonym,)
-            )
-            if row is not None:
+            known = self._client_uid(pseudonym)
+            if known is not None:
                 if display_name is not None:
-                    self.store.write(
-                        [Update("clients", row["uid"], {"display_name": display_name})]
-                    )
-                return str(row["uid"])
+                    self.store.write([Update("clients", known, {"display_name": display_name})])
+                return known
             uid = self.store.new_uid()
             self.store.write(
                 [
@@ -198,16 +200,27 @@ class Journal:
         pen_uid: str | None = None,
         notes: str | None = None,
         display_name: str | None = None,
+        kind: str = SessionKind.SMP.value,
+        areas: Mapping[str, float] | None = None,
     ) -> str:
-        """Start a session for the client with pseudonym ``client``; returns its id."""
+        """Start a session for the client with pseudonym ``client``; returns its id.
+
+        ``kind`` is ``smp`` or ``microneedling``. Every zone's area in force is kept with
+        the session (so a later re-measurement never rewrites this session's dose): the
+        area entered now (``areas``), else the client's newest measurement, else the
+        default. Everything is checked before anything is written."""
         if self._session_uid is not None:
             raise JournalError("a session is already open: close it first")
         if session_number < 1:
             raise JournalError("session numbers start at 1")
-        client_uid = self.client(client, display_name)
-        practitioner_uid = self.practitioner(practitioner) if practitioner else None
-        uid = self.store.new_uid()
+        session_kind = SessionKind.parse(kind)
+        entered = _entered_areas(areas)
         with self._lock:
+            in_force = self._areas_in_force(self._client_uid(client), entered)
+            client_uid = self.client(client, display_name)
+            practitioner_uid = self.practitioner(practitioner) if practitioner else None
+            uid = self.store.new_uid()
+            now = self.now
             self.store.write(
                 [
                     Insert(
@@ -221,9 +234,24 @@ class Journal:
                             "consent": int(consent),
                             "simulated": int(simulated),
                             "notes": notes,
-                            "started_wall": self.now,
+                            "started_wall": now,
+                            "kind": session_kind.value,
                         },
-                    )
+                    ),
+                    *(
+                        Insert(
+                            "session_areas",
+                            {
+                                "uid": self.store.new_uid(),
+                                "session_uid": uid,
+                                "zone": zone.value,
+                                "area_cm2": area,
+                                "source": source.value,
+                                "recorded_wall": now,
+                            },
+                        )
+                        for zone, (area, source) in in_force.items()
+                    ),
                 ]
             )
             self._session_uid = uid
@@ -231,6 +259,44 @@ class Journal:
             self.cartridge_uid = self.pigment_uid = None
             self.last_pass_uid = None
         return uid
+
+    def _client_uid(self, pseudonym: str) -> str | None:
+        """The client's id if the journal knows them (``client`` creates one)."""
+        row = self.store.query_one(
+            "SELECT uid FROM clients WHERE pseudonym = ? ORDER BY rowid LIMIT 1", (pseudonym,)
+        )
+        return None if row is None else str(row["uid"])
+
+    def _areas_in_force(
+        self, client_uid: str | None, entered: Mapping[ZoneCode, float]
+    ) -> dict[ZoneCode, tuple[float, AreaSource]]:
+        """Every zone's area and where it came from: entered, else the client's newest
+        measurement (by day measured, then when recorded), else the default. The whole set
+        is checked like a measurement, so a bad stored area stops here, not in a dose."""
+        measured: dict[ZoneCode, float] = {}
+        if client_uid is not None:
+            for row in self.store.query(
+                "SELECT zone, area_cm2 FROM client_areas WHERE client_uid = ? "
+                "ORDER BY measured_day, recorded_wall, rowid",
+                (client_uid,),
+            ):
+                if row["zone"] in _ZONE_VALUES:
+                    measured[ZoneCode(row["zone"])] = float(row["area_cm2"])
+        combined: dict[ZoneCode | str, float] = {}
+        for zone, area in (*measured.items(), *entered.items()):
+            combined[zone] = area
+        areas = zone_areas(combined)
+        return {
+            zone: (
+                area,
+                AreaSource.ENTERED
+                if zone in entered
+                else AreaSource.MEASURED
+                if zone in measured
+                else AreaSource.DEFAULT,
+            )
+            for zone, area in areas.items()
+        }
 
     def close_session(self, notes: str | None = None) -> None:
         with self._lock:
@@ -243,10 +309,25 @@ class Journal:
             self.store.write([Update("sessions", uid, changes)])
             self._session_uid = None
 
-    def register_cartridge(self, needle: str, lot: str, expiry: dt.date | str) -> str:
-        """The cartridge now in the pen (needle e.g. ``1RL 0.20``, lot, expiry date)."""
+    def register_cartridge(
+        self,
+        needle: str,
+        lot: str,
+        expiry: dt.date | str,
+        *,
+        kind: str | None = None,
+        needles: int | None = None,
+    ) -> str:
+        """The cartridge now in the pen (needle e.g. ``1RL 0.20``, lot, expiry date).
+
+        ``kind`` (1RL, 3RL, 12-pin, 36-pin, nano...) fixes its needle count, which every
+        puncture count of its passes multiplies by; without it the kind is the first word
+        of ``needle``. ``needles`` as read off the box must agree with the kind. Nothing is
+        written unless all of it checks."""
         day = expiry if isinstance(expiry, str) else expiry.isoformat()
         dt.date.fromisoformat(day)
+        cartridge = _cartridge_kind(needle, kind)
+        count = needle_count(cartridge, needles)
         with self._lock:
             uid = self.store.new_uid()
             self.store.write(
@@ -260,12 +341,29 @@ class Journal:
                             "lot": lot,
                             "expiry": day,
                             "registered_wall": self.now,
+                            "kind": cartridge.value,
+                            "needles": count,
                         },
                     )
                 ]
             )
             self.cartridge_uid = uid
+            self._cartridge_needles[uid] = count
             return uid
+
+    def cartridge_needles(self, cartridge_uid: str | None) -> int | None:
+        """The needle count of a registered cartridge (None: none registered, or one
+        registered before counts were kept). Read once per cartridge."""
+        if cartridge_uid is None:
+            return None
+        with self._lock:
+            if cartridge_uid not in self._cartridge_needles:
+                row = self.store.query_one(
+                    "SELECT needles FROM cartridges WHERE uid = ?", (cartridge_uid,)
+                )
+                value = row["needles"] if row is not None else None
+                self._cartridge_needles[cartridge_uid] = int(value) if value is not None else None
+            return self._cartridge_needles[cartridge_uid]
 
     def register_pigment(self, shade: str, dilution: str, lot: str) -> str:
         with self._lock:
@@ -357,6 +455,7 @@ class Journal:
             self._pass_numbers[session] = number
             uid = uid or self.store.new_uid()
             self.current_pass_uid = uid
+            self._pass_cartridges[uid] = self.cartridge_uid
             self.store.write(
                 [
                     Insert(
@@ -392,9 +491,13 @@ class Journal:
         aggregates: Mapping[str, object],
         events: list[str],
         trace: Sequence[TracePoint] = (),
+        in_skin_strokes: int | None = None,
     ) -> None:
-        """Close a pass with its aggregates and downsampled speed trace, after its staged
-        telemetry; on disk on return."""
+        """Close a pass with its aggregates, downsampled speed trace and dose, after its
+        staged telemetry; on disk on return.
+
+        The dose columns: ``in_skin_strokes`` (or the aggregates' own), the needles of the
+        cartridge in the pen when the pass began, and their product, the punctures."""
         with self._lock:
             if self.current_pass_uid == uid:
                 self.current_pass_uid = None
@@ -407,6 +510,7 @@ class Journal:
                         uid,
                         {
                             **aggregates,
+                            **self._dose_columns(uid, aggregates, in_skin_strokes),
                             "ended_wall": wall,
                             "ended_t_us": ended_t_us,
                             "outcome": outcome.value,
@@ -416,6 +520,31 @@ class Journal:
                     ),
                 ]
             )
+            self._pass_cartridges.pop(uid, None)
+
+    def _dose_columns(
+        self, pass_uid: str, aggregates: Mapping[str, object], in_skin_strokes: int | None
+    ) -> dict[str, int | None]:
+        if in_skin_strokes is None:
+            given = aggregates.get("in_skin_strokes")
+            in_skin_strokes = given if isinstance(given, int) else None
+        if pass_uid in self._pass_cartridges:
+            cartridge = self._pass_cartridges[pass_uid]
+        else:  # a pass begun by another Journal object (or before a restart)
+            row = self.store.query_one(
+                "SELECT cartridge_uid FROM passes WHERE uid = ?", (pass_uid,)
+            )
+            cartridge = row["cartridge_uid"] if row is not None else None
+        needles = self.cartridge_needles(cartridge)
+        return {
+            "in_skin_strokes": in_skin_strokes,
+            "needles": needles,
+            "punctures": (
+                in_skin_strokes * needles
+                if in_skin_strokes is not None and needles is not None
+                else None
+            ),
+        }
 
     def _trace_ops(self, pass_uid: str, trace: Sequence[TracePoint]) -> list[Insert]:
         if not trace:
@@ -559,6 +688,9 @@ def _pass_record(r: Mapping[str, Any]) -> PassRecord:
         note=r["note"],
         profile_hash=r.get("profile_hash"),
         setpoints=r.get("setpoints"),
+        in_skin_strokes=r.get("in_skin_strokes"),
+        needles=r.get("needles"),
+        punctures=r.get("punctures"),
     )
 
 
@@ -568,6 +700,7 @@ def journal_path(option: str | os.PathLike[str] | None = None) -> Path:
 
 _SESSION_SELECT = """SELECT s.uid, c.pseudonym, s.session_number, p.name AS practitioner,
        s.started_wall, s.ended_wall, s.simulated, s.consent,
+       COALESCE(s.kind, 'smp') AS kind,
        COUNT(x.uid) AS passes,
        SUM(CASE WHEN x.outcome LIKE 'interrupted%' THEN 1 ELSE 0 END) AS interrupted,
        GROUP_CONCAT(DISTINCT x.zone) AS zones,
@@ -592,4 +725,28 @@ def _session_summary(r: Mapping[str, Any]) -> SessionSummary:
         interrupted=r["interrupted"] or 0,
         zones=tuple(sorted((r["zones"] or "").split(","))) if r["zones"] else (),
         strokes=r["strokes"],
+        kind=r["kind"],
     )
+
+
+_ZONE_VALUES = frozenset(z.value for z in ZoneCode)
+
+
+def _entered_areas(areas: Mapping[str, float] | None) -> dict[ZoneCode, float]:
+    """Areas entered for a session, each checked (UnknownZoneError, ZoneAreaError)."""
+    entered: dict[ZoneCode, float] = {}
+    for zone, area in (areas or {}).items():
+        value = validate_area(zone, area)
+        entered[zone if isinstance(zone, ZoneCode) else ZoneCode(zone.strip().upper())] = value
+    return entered
+
+
+def _cartridge_kind(needle: str, kind: str | None) -> CartridgeKind:
+    """``kind`` parsed, else the first word of the needle text (``3RL 0.25`` -> 3RL)."""
+    if kind is not None:
+        return CartridgeKind.parse(kind)
+    words = needle.split()
+    try:
+        return CartridgeKind.parse(words[0]) if words else CartridgeKind.parse(needle)
+    except UnknownCartridgeKindError:
+        raise UnknownCartridgeKindError(needle, [k.value for k in CartridgeKind]) from None

@@ -7,6 +7,10 @@ the telemetry status if an event was lost); samples and events are placed on the
 clock, so a sample is never counted in the wrong pass. Boundaries and events are on disk
 before they are reported (``subscribe``); telemetry is group-committed every ``commit_s``.
 
+One ``ContactDetector`` follows all of the pen's telemetry, in and between passes, so its
+online baseline keeps learning over the session; a pass's in-skin strokes are what it
+counted over the samples recorded in that pass (``live_dose`` while it runs).
+
 If the journal cannot write, the pen is stopped and kept stopped, the user is told why
 (a host event in the pen's notices, and ``error``), everything is kept in memory and
 written as soon as a retry succeeds.
@@ -26,6 +30,7 @@ from typing import NamedTuple
 
 from smpctl import errors
 from smpctl.client import HostEvent, LinkEvent, LinkEventKind, Notice, Pen
+from smpctl.dose import ContactDetector, ContactSettings
 from smpctl.protocol import STOP_FAULTS, Event, EventKind, Status, StopReason, Telemetry
 
 from .aggregates import PassAggregates
@@ -74,17 +79,38 @@ class _Sync:
 _Item = Notice | _ZoneChange | _Sync
 
 
+LiveDose = tuple[str | None, int, int]
+"""(pass running or None, its strokes so far, its in-skin strokes so far)."""
+NO_PASS: LiveDose = (None, 0, 0)
+
+
 class _OpenPass:
-    __slots__ = ("aggregates", "ending_at", "ending_t", "events", "outcome", "start_t", "uid")
+    __slots__ = (
+        "aggregates",
+        "ending_at",
+        "ending_t",
+        "events",
+        "in_skin",
+        "outcome",
+        "start_t",
+        "uid",
+    )
 
     def __init__(self, uid: str, start_t: int | None, baseline: Telemetry | None) -> None:
         self.uid = uid
         self.start_t = start_t
         self.aggregates = PassAggregates(baseline)
+        self.in_skin = 0
         self.events: list[str] = []
         self.outcome = Outcome.COMPLETE
         self.ending_t: int | None = None
         self.ending_at = 0.0
+
+    def in_skin_strokes(self) -> int | None:
+        """The detector's count over this pass's samples, never more than its strokes
+        (the first interval after a lost baseline is in the one, not the other)."""
+        strokes = self.aggregates.strokes
+        return None if strokes is None else min(self.in_skin, strokes)
 
     def mark(self, outcome: Outcome) -> None:
         """The first stop of the needle during a pass decides its outcome."""
@@ -107,7 +133,10 @@ _STOP_OUTCOME = {
 
 
 class Recorder:
-    """Records ``pen`` into ``journal`` until ``stop()``. Build, then ``start()``."""
+    """Records ``pen`` into ``journal`` until ``stop()``. Build, then ``start()``.
+
+    ``contact``: how skin contact is told from the telemetry (a calibrated baseline and
+    gain for this pen, or None to learn them online)."""
 
     def __init__(
         self,
@@ -121,6 +150,7 @@ class Recorder:
         end_wait_s: float = 0.1,
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        contact: ContactSettings | None = None,
     ) -> None:
         self.journal = journal
         self.pen = pen
@@ -149,12 +179,18 @@ class Recorder:
         self._next_commit = 0.0
         self.missed_samples = 0
         self.failure: BaseException | None = None
+        self.contact = contact
+        self.detector = ContactDetector(contact)
+        """Follows every sample of the pen (recorder thread only)."""
+        self._detector_serial: str | None = None
+        self._live: LiveDose = NO_PASS
 
     # ------------------------------------------------------------------ control
 
     def start(self) -> Recorder:
         if self.pen_uid is None:
             self.pen_uid = self.journal.register_pen(self.pen.identity)
+        self._detector_serial = self.pen.identity.serial
         self._cursor = self.pen.telemetry.cursor
         self._unsubscribe.append(self.pen.subscribe(self._queue.put))
         self._unsubscribe.append(self.journal.add_zone_listener(self._on_zone))
@@ -201,6 +237,15 @@ class Recorder:
     def current_pass(self) -> str | None:
         p = self._pass
         return p.uid if p is not None else None
+
+    def live_dose(self) -> LiveDose:
+        """(pass running or None, its strokes so far, its in-skin strokes so far), as of
+        the recorder's last read of the ring (every ``poll_s``). Safe from any thread.
+
+        A closed pass leaves this only once its row is on disk (after a failed write: once
+        the retry has written it), so a reader adding this to the journal's closed passes
+        may count a pass twice for a poll, never miss it."""
+        return self._live
 
     def _on_zone(self, zone: str, scar: str | None) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -299,9 +344,11 @@ class Recorder:
                     None,
                 )
                 if i is None:
+                    self._outside(batch)
                     self._baseline = batch[-1]
                     return
                 if i:
+                    self._outside(batch[:i])
                     self._baseline = batch[i - 1]
                 self._open(batch[i].t_us, "pedal seen down in telemetry")
                 batch = batch[i:]
@@ -309,7 +356,9 @@ class Recorder:
             if p.start_t is not None and not _not_before(batch[0].t_us, p.start_t):
                 i = next((i for i, s in enumerate(batch) if _not_before(s.t_us, p.start_t)), None)
                 if i is None:
+                    self._outside(batch)
                     return  # samples from before the pass (they came after its event)
+                self._outside(batch[:i])
                 batch = batch[i:]
             if p.ending_t is not None:
                 end = p.ending_t
@@ -339,13 +388,25 @@ class Recorder:
             p.ending_t = batch[j - 1].t_us if j else batch[j].t_us
             self._last_pedal_t = batch[j].t_us
             self._close(p.outcome, "pedal seen up in telemetry (event lost)")
+            self._outside(batch[j : j + 1])
             self._baseline = batch[j]
             batch = batch[j + 1 :]
 
     def _add(self, p: _OpenPass, samples: list[Telemetry]) -> None:
         if samples:
+            detector = self.detector
+            before = detector.in_skin_strokes
+            detector.feed_all(samples)
+            p.in_skin += detector.in_skin_strokes - before
             p.aggregates.add(samples)
             self.journal.stage_samples(p.uid, samples, self._wall())
+            self._live = (p.uid, p.aggregates.strokes or 0, p.in_skin_strokes() or 0)
+
+    def _outside(self, samples: list[Telemetry]) -> None:
+        """Samples in no pass: the detector learns from them all the same (in the same
+        order as the pass samples around them)."""
+        if samples:
+            self.detector.feed_all(samples)
 
     def _missed(self, count: int) -> None:
         self.missed_samples += count
@@ -444,6 +505,10 @@ class Recorder:
             self._baseline = None
             self._last_pedal_t = None
             uid = None
+            if e.serial is not None and e.serial != self._detector_serial:
+                # another pen's motor: what was learnt of this one's does not hold
+                self.detector = ContactDetector(self.contact)
+                self._detector_serial = e.serial
         self._record(
             EventSource.LINK,
             f"link_{e.kind.value}",
@@ -480,6 +545,7 @@ class Recorder:
     def _start_pass(self, start_t: int | None, continues: str | None) -> None:
         uid = self.journal.store.new_uid()
         self._pass = _OpenPass(uid, start_t, self._baseline)
+        self._live = (uid, 0, 0)
         self._write(
             self.journal.begin_pass,
             started_t_us=start_t,
@@ -514,8 +580,11 @@ class Recorder:
             aggregates=p.aggregates.columns(),
             events=p.events,
             trace=p.aggregates.trace_points(),
+            in_skin_strokes=p.in_skin_strokes(),
             report=Recorded("pass_closed", p.uid, outcome.value),
         )
+        if self._live[0] == p.uid and self.error is None:
+            self._live = NO_PASS
 
     def _split(self, change: _ZoneChange) -> None:
         try:
@@ -620,6 +689,8 @@ class Recorder:
 
     def _writable_again(self) -> None:
         self.error = None
+        if self._pass is None:
+            self._live = NO_PASS  # the pass kept in memory is on disk now
         log.warning("journal writes again; everything kept in memory has been written")
         self.pen.post(
             "journal_writable",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from smpctl.errors import JournalError
+from smpctl.errors import JournalError, UnknownSessionKindError
 from smpctl.zones import ScarKind, ZoneCode
 
 ZONE_CODES: tuple[str, ...] = tuple(z.value for z in ZoneCode)
@@ -32,6 +32,32 @@ class Outcome(StrEnum):
 INTERRUPTED = frozenset(
     {Outcome.INTERRUPTED_LINK, Outcome.INTERRUPTED_FAULT, Outcome.INTERRUPTED_CRASH}
 )
+
+
+class SessionKind(StrEnum):
+    """What a session treats with: pigment (SMP) or needles alone (microneedling)."""
+
+    SMP = "smp"
+    MICRONEEDLING = "microneedling"
+
+    @classmethod
+    def parse(cls, text: str) -> SessionKind:
+        code = str(text).strip().lower()
+        for kind in cls:
+            if kind.value == code:
+                return kind
+        raise UnknownSessionKindError(str(text), [k.value for k in cls])
+
+
+class AreaSource(StrEnum):
+    """Where a session's zone area came from (``session_areas.source``)."""
+
+    DEFAULT = "default"
+    """domain.md's starting estimate: nothing measured on this client."""
+    MEASURED = "measured"
+    """The client's newest measurement (``client_areas``)."""
+    ENTERED = "entered"
+    """Entered when the session was started."""
 
 
 class EventSource(StrEnum):
@@ -74,6 +100,8 @@ class SessionSummary:
     interrupted: int
     zones: tuple[str, ...]
     strokes: int
+    kind: str = SessionKind.SMP.value
+    """``smp`` or ``microneedling`` (sessions recorded before the kind existed: ``smp``)."""
 
     def as_dict(self) -> dict[str, object]:
         return {**self.__dict__, "zones": list(self.zones)}
@@ -108,6 +136,12 @@ class PassRecord:
     note: str | None = field(repr=False)
     profile_hash: str | None = None
     setpoints: str | None = None
+    in_skin_strokes: int | None = None
+    """Strokes made with the needle in skin (None: recorded before doses were kept)."""
+    needles: int | None = None
+    """Needles of the pass's cartridge (None: no cartridge, or recorded before)."""
+    punctures: int | None = None
+    """``in_skin_strokes × needles``; None when either is unknown."""
 
 
 @dataclass(frozen=True)
