@@ -108,8 +108,9 @@ def test_a_tapping_pass_counts_the_true_skin_strokes_and_their_punctures(
     assert len(tapped.passes) == 2
     for record, truth in zip(tapped.passes, tapped.true_skin, strict=True):
         assert record.in_skin_strokes is not None and record.strokes is not None
-        assert truth > 50
-        assert abs(record.in_skin_strokes - truth) <= 0.05 * truth
+        assert truth > 30  # the hand's random taps: ~25 skin strokes a second
+        # 5 %, and a stroke or two on a short pass (a stroke in flight at pedal up)
+        assert abs(record.in_skin_strokes - truth) <= max(2, 0.05 * truth)
         assert record.in_skin_strokes < record.strokes  # the hand lifts between dots
         assert record.needles == 3
         assert record.punctures == record.in_skin_strokes * 3
