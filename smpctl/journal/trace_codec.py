@@ -69,30 +69,33 @@ class TraceBuilder:
         self._fill = 0
 
     def add(self, samples: Sequence[Telemetry]) -> None:
-        if not samples:
+        """Whole runs of samples go into a bucket at once (sums in C), so the cost per
+        sample stays a fraction of a microsecond on the recorder's hot path."""
+        n = len(samples)
+        if not n:
             return
         if self._t0 is None:
             self._t0 = samples[0][0]
         t0 = self._t0
         buckets = self._buckets
-        width = self._width
-        for s in samples:
+        speeds = [s[2] for s in samples]
+        i = 0
+        while i < n:
+            width = self._width
             if buckets and buckets[-1][2] < width:
                 b = buckets[-1]
-                b[1] += s[2]
-                b[2] += 1
-                b[3] = s[3]
+                j = min(n, i + width - b[2])
+                b[1] += sum(speeds[i:j])
+                b[2] += j - i
+                b[3] = samples[j - 1][3]
+                i = j
                 continue
             if len(buckets) >= 2 * self._points:
                 self._merge()
-                width = self._width
-                b = buckets[-1]
-                if b[2] < width:
-                    b[1] += s[2]
-                    b[2] += 1
-                    b[3] = s[3]
-                    continue
-            buckets.append([(s[0] - t0) & U32, s[2], 1, s[3]])
+                continue
+            j = min(n, i + width)
+            buckets.append([(samples[i][0] - t0) & U32, sum(speeds[i:j]), j - i, samples[j - 1][3]])
+            i = j
 
     def _merge(self) -> None:
         old = self._buckets
