@@ -3,6 +3,7 @@ pass (and every later summary) never rescans its raw telemetry."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 from smpctl.protocol import Status, Telemetry
@@ -11,6 +12,8 @@ from .trace_codec import TraceBuilder, TracePoint
 
 _STEADY_MASK = int(Status.MOTOR_ON | Status.IN_RAMP)
 _STEADY = int(Status.MOTOR_ON)
+_CURRENT = operator.itemgetter(4)
+_TEMP = operator.itemgetter(6)
 
 
 class PassAggregates:
@@ -56,8 +59,8 @@ class PassAggregates:
             lo, hi = min(speeds), max(speeds)
             self.speed_min = lo if self.speed_min is None else min(self.speed_min, lo)
             self.speed_max = hi if self.speed_max is None else max(self.speed_max, hi)
-        current = max(s[4] for s in samples)
-        temp = max(s[6] for s in samples)
+        current = max(map(_CURRENT, samples))
+        temp = max(map(_TEMP, samples))
         self.peak_current = (
             current if self.peak_current is None else max(self.peak_current, current)
         )
