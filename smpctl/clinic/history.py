@@ -63,6 +63,7 @@ class RecordIndex:
                     ),
                     zones=tuple(zones),
                     strokes=sum(int(p.get("strokes") or 0) for p in passes),
+                    kind=str(s.get("kind") or "smp"),
                 )
             )
         return sorted(found, key=lambda s: s.started_wall)
@@ -120,6 +121,9 @@ def _pass_record(r: dict[str, Any]) -> PassRecord:
         note=r.get("note"),
         profile_hash=r.get("profile_hash"),
         setpoints=r.get("setpoints"),
+        in_skin_strokes=r.get("in_skin_strokes"),
+        needles=r.get("needles"),
+        punctures=r.get("punctures"),
     )
 
 
