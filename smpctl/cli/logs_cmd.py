@@ -71,7 +71,11 @@ def _when(wall: float | None) -> str:
 
 
 def format_session(s: SessionSummary) -> str:
-    flags = (" SIMULATED" if s.simulated else "") + ("" if s.consent else " NO-CONSENT")
+    flags = (
+        (" microneedling" if s.kind == "microneedling" else "")
+        + (" SIMULATED" if s.simulated else "")
+        + ("" if s.consent else " NO-CONSENT")
+    )
     interrupted = f" ({s.interrupted} interrupted)" if s.interrupted else ""
     return (
         f"{s.uid[:8]}  {_when(s.started_wall)} -> {_when(s.ended_wall):16}  "
