@@ -5,7 +5,8 @@ ledger entry and record version the clinic server lacks (idempotent and resumabl
 server's ledger is the marker) and pulls the records of clients the chair asks for;
 ``BackgroundSync`` does it on a timer for the dashboard; ``remote_history`` gives the
 dashboard a returning client's sessions from other chairs; ``migrate`` / ``add_chair`` /
-``verify_server`` are the administrator's side.
+``verify_server`` are the administrator's side; ``ServerReview`` runs the review commands
+(``smpctl logs ... --server``) on the clinic-wide records.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .connection import ENV_VAR, open_server, resolve_server_url, server_label
 from .history import PulledHistory, RecordIndex, remote_history, remote_passes
 from .push import PushReport
 from .server_records import server_index, server_passes, server_sessions
+from .server_review import ServerReview
 from .server_schema import LATEST as SERVER_SCHEMA
 from .server_schema import init_server, migrate
 from .sync import SyncReport, pending_entries, sync
@@ -32,6 +34,7 @@ __all__ = [
     "PulledHistory",
     "PushReport",
     "RecordIndex",
+    "ServerReview",
     "ServerVerifyReport",
     "SyncReport",
     "SyncState",
