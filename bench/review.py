@@ -19,10 +19,14 @@ Timings are in-process (open the journal, query, render the text or HTML, write 
 file), median of ``--repeat`` runs; ``*_cli_s`` run the real ``smpctl`` command in a
 subprocess once, Python start-up included. The last line is one JSON object.
 
-Reading the ratios: no summary touches raw telemetry (``report`` reads at most 16
-telemetry chunks per pass for its downsampled trace), but a 4-hour session also has about
-four times the passes, and the per-zone table, the events and a report's pass cards are
-per pass. ``report_per_pass_ratio_4h_1h`` divides that out.
+Reading the ratios: no summary touches raw telemetry. ``show`` is a handful of queries
+(per-zone GROUP BY over the session's passes, one scan of its events, consumables); the
+report adds the pass lines and every stored pass trace in one query, draws each zone's
+passes in one strip of bounded size and cards only the passes that need a look. What is
+left grows with the passes, not the telemetry: SQLite reads every pass row (and four
+events per pass) to aggregate, and the report decodes every pass's stored trace. A 4-hour
+session has about four times the passes of a 1-hour one; ``report_per_pass_ratio_4h_1h``
+divides that out.
 """
 
 from __future__ import annotations
@@ -190,6 +194,8 @@ def main() -> None:
         result[f"{key}_1h_ms"] = round(one[f"{key}_s"] * 1000, 1)
         result[f"{key}_4h_ms"] = round(four[f"{key}_s"] * 1000, 1)
         result[f"{key}_ratio_4h_1h"] = round(four[f"{key}_s"] / one[f"{key}_s"], 2)
+    result["report_kb_1h"] = round(one["report_kb"])
+    result["report_kb_4h"] = round(four["report_kb"])
     for key in ("show_cli", "report_cli"):
         result[f"{key}_ratio_4h_1h"] = round(four[f"{key}_s"] / one[f"{key}_s"], 2)
     result["report_per_pass_ratio_4h_1h"] = round(

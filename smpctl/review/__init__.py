@@ -9,6 +9,7 @@ review screens (smpctl.tui.review) and the CLI (smpctl.cli.review_cmd) both buil
 from __future__ import annotations
 
 from .compare import ClientComparison, ZoneHistory, compare_client
+from .dose import SessionDose, ZoneDoseSeries
 from .export import (
     COLUMNS,
     EVENT_COLUMNS,
@@ -24,8 +25,22 @@ from .listing import filter_sessions
 from .pass_view import PassDetail, pass_detail
 from .report import render_report
 from .source import check_output_path, open_for_review
-from .summary import SessionReview, ZoneRow, review_session, zone_rows
-from .trace import TracePoint, TraceSummary, pass_trace, trace_summary
+from .summary import (
+    EventGroup,
+    SessionReview,
+    ZoneRow,
+    attention,
+    review_session,
+    zone_rows,
+)
+from .trace import (
+    TraceColumns,
+    TracePoint,
+    TraceSummary,
+    pass_trace,
+    session_traces,
+    trace_summary,
+)
 
 __all__ = [
     "COLUMNS",
@@ -35,13 +50,18 @@ __all__ = [
     "PASS_COLUMNS",
     "SAMPLE_COLUMNS",
     "ClientComparison",
+    "EventGroup",
     "ExportResult",
     "PassDetail",
+    "SessionDose",
     "SessionReview",
+    "TraceColumns",
     "TracePoint",
     "TraceSummary",
+    "ZoneDoseSeries",
     "ZoneHistory",
     "ZoneRow",
+    "attention",
     "check_output_path",
     "clients",
     "compare_client",
@@ -56,6 +76,7 @@ __all__ = [
     "resolve_session",
     "review_session",
     "session_label",
+    "session_traces",
     "trace_summary",
     "zone_rows",
 ]

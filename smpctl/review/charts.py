@@ -3,27 +3,15 @@ library and nothing fetched, so a report opens offline and prints as drawn."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
+from typing import NamedTuple
 
 from smpctl import hard_limits
 
 from .summary import ZoneRow
-from .trace import TracePoint
-
-ZONE_AREA_CM2: dict[str, float] = {
-    "HL": 30.0,
-    "TMP_L": 15.0,
-    "TMP_R": 15.0,
-    "FRN": 60.0,
-    "MID": 80.0,
-    "CRN": 60.0,
-    "PAR_L": 60.0,
-    "PAR_R": 60.0,
-    "OCC": 80.0,
-    "NAP": 40.0,
-}
-"""Starting estimates of zone areas (shared/domain.md, "Zone areas"), for strokes per cm²."""
+from .trace import TraceColumns
 
 MAP_BOXES: dict[str, tuple[int, int, int, int]] = {
     "HL": (60, 22, 180, 40),
@@ -44,62 +32,72 @@ DARK = (8, 48, 107)
 UNTREATED = "#eeeeee"
 
 
-def coverage(row: ZoneRow) -> float:
-    """Strokes per cm² of the zone."""
-    return row.strokes / ZONE_AREA_CM2.get(row.zone, 60.0)
-
-
 def shade(fraction: float) -> str:
     f = min(1.0, max(0.0, fraction))
     r, g, b = (round(lo + (hi - lo) * f) for lo, hi in zip(LIGHT, DARK, strict=True))
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def scalp_map(rows: Mapping[str, ZoneRow]) -> str:
-    top = max((coverage(r) for r in rows.values()), default=0.0)
+def scalp_map(rows: Mapping[str, ZoneRow], values: Mapping[str, float | None], unit: str) -> str:
+    """Each zone shaded by ``values`` (per cm²), darkest for the session's highest; a
+    treated zone without a value (its dose unknown) is hatched, an untreated one grey."""
+    top = max((v for v in values.values() if v is not None), default=0.0)
     parts = [
         '<svg class="scalp" viewBox="0 0 300 384" role="img" '
-        'aria-label="scalp map coloured by coverage per zone">',
+        f'aria-label="scalp map shaded by {escape(unit)} per zone">',
+        '<defs><pattern id="unknown" width="6" height="6" patternUnits="userSpaceOnUse">'
+        f'<rect width="6" height="6" fill="{UNTREATED}" />'
+        '<path d="M0,6 6,0" stroke="#999" /></pattern></defs>',
         '<ellipse cx="150" cy="192" rx="146" ry="188" fill="none" stroke="#999" />',
         '<text x="150" y="14" text-anchor="middle" class="axis">front</text>',
     ]
     for zone, (x, y, w, h) in MAP_BOXES.items():
         row = rows.get(zone)
+        value = values.get(zone)
         if row is None or not row.passes:
-            fill, ink, value = UNTREATED, "#555", "not treated"
+            fill, ink, text = UNTREATED, "#555", "not treated"
+        elif value is None:
+            fill, ink, text = "url(#unknown)", "#111", "unknown"
         else:
-            level = coverage(row) / top if top else 0.0
+            level = value / top if top else 0.0
             fill = shade(0.15 + 0.85 * level)
             ink = "#fff" if level > 0.45 else "#111"
-            value = f"{coverage(row):,.0f}/cm²"
+            text = f"{value:,.0f}/cm²"
         scars = f" +{','.join(row.scars)}" if row is not None and row.scars else ""
+        title = text if text.startswith(("not", "unknown")) else f"{value:,.1f} {unit}"
         parts.append(
             f'<g class="zone" id="map-{zone}" data-zone="{zone}">'
-            f"<title>{escape(zone)}{escape(scars)}: {escape(value)}</title>"
+            f"<title>{escape(zone)}{escape(scars)}: {escape(title)}</title>"
             f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="8" fill="{fill}" '
             'stroke="#fff" stroke-width="2" />'
             f'<text x="{x + w / 2:g}" y="{y + h / 2 - 3:g}" text-anchor="middle" '
             f'fill="{ink}" class="zcode">{escape(zone)}{escape(scars)}</text>'
             f'<text x="{x + w / 2:g}" y="{y + h / 2 + 11:g}" text-anchor="middle" '
-            f'fill="{ink}" class="zval">{escape(value)}</text></g>'
+            f'fill="{ink}" class="zval">{escape(text)}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def map_legend(rows: Mapping[str, ZoneRow]) -> str:
-    top = max((coverage(r) for r in rows.values()), default=0.0)
+def map_legend(values: Mapping[str, float | None], unit: str, *, unknown: bool = False) -> str:
+    top = max((v for v in values.values() if v is not None), default=0.0)
     stops = "".join(
         f'<stop offset="{i / 4:g}" stop-color="{shade(0.15 + 0.85 * i / 4)}" />' for i in range(5)
     )
+    hatched = (
+        '<rect x="236" y="22" width="12" height="12" fill="url(#unknown)" stroke="#999" />'
+        '<text x="252" y="32" class="axis">unknown</text>'
+        if unknown
+        else ""
+    )
     return (
-        '<svg class="legend" viewBox="0 0 300 34" role="img" aria-label="coverage scale">'
+        f'<svg class="legend" viewBox="0 0 300 40" role="img" aria-label="{escape(unit)} scale">'
         f'<defs><linearGradient id="cov">{stops}</linearGradient></defs>'
         '<rect x="0" y="4" width="220" height="12" fill="url(#cov)" />'
         f'<rect x="236" y="4" width="12" height="12" fill="{UNTREATED}" stroke="#999" />'
         '<text x="0" y="30" class="axis">0</text>'
-        f'<text x="220" y="30" text-anchor="end" class="axis">{top:,.0f} strokes/cm²</text>'
-        '<text x="252" y="14" class="axis">none</text></svg>'
+        f'<text x="220" y="30" text-anchor="end" class="axis">{top:,.0f} {escape(unit)}</text>'
+        f'<text x="252" y="14" class="axis">none</text>{hatched}</svg>'
     )
 
 
@@ -164,25 +162,130 @@ def range_chart(
     return "".join(parts)
 
 
-def speed_trace(points: Sequence[TracePoint], width: int = 260, height: int = 56) -> str:
+def speed_trace(trace: TraceColumns, width: int = 260, height: int = 56) -> str:
     """One pass: measured speed (solid) against setpoint (dashed), 0 to the hard limit."""
-    top = max([hard_limits.MAX_SPEED_HZ, *(p.speed_hz for p in points)])
-    if not points:
+    t, speed = trace.t_ms, trace.speed_chz
+    if not t:
         return (
             f'<svg class="trace" viewBox="0 0 {width} {height}">'
             '<text x="4" y="30" class="axis">no telemetry</text></svg>'
         )
-    end = points[-1].t_s or 1.0
-
-    def xy(t: float, v: float) -> str:
-        return f"{t / end * (width - 4) + 2:.1f},{height - 2 - v / top * (height - 4):.1f}"
-
-    speed = " ".join(xy(p.t_s, p.speed_hz) for p in points)
-    setpoint = " ".join(xy(p.t_s, p.setpoint_hz) for p in points)
+    top = max(hard_limits.MAX_SPEED_HZ * 100, max(speed))
+    t0 = t[0]
+    end = (t[-1] - t0) or 1.0
+    x_scale, y_scale, base = (width - 4) / end, (height - 4) / top, height - 2
+    xs = [f"{(x - t0) * x_scale + 2:.1f}" for x in t]
+    line = " ".join(f"{x},{base - v * y_scale:.1f}" for x, v in zip(xs, speed, strict=True))
+    steps = _steps(
+        2.0, (width - 4) / max(1, len(t) - 1), width - 4, trace.setpoint_chz, height, y_scale
+    )
     return (
         f'<svg class="trace" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="speed trace over {end:.1f} s">'
+        f'aria-label="speed trace over {end / 1000:.1f} s">'
         f'<rect x="0" y="0" width="{width}" height="{height}" class="frame" />'
-        f'<polyline points="{setpoint}" class="setp-line" />'
-        f'<polyline points="{speed}" class="speed-line" /></svg>'
+        f'<path d="{steps}" class="setp-line" />'
+        f'<polyline points="{line}" class="speed-line" /></svg>'
     )
+
+
+STRIP_WIDTH = 720
+STRIP_HEIGHT = 60
+STRIP_POINTS = 360
+"""Speed points in one zone's strip, shared among its passes: the chart is the same size
+whether the zone had ten passes or two hundred."""
+STRIP_SEGMENTS = 120
+"""Beyond this many passes in a zone, neighbouring passes share a segment (a segment
+narrower than about 5 units of 720 shows nothing a reader could tell apart)."""
+STRIP_GAP = 2.0
+LABEL_EVERY = 36.0
+"""Pass numbers are written under the strip where the last one is at least this far back."""
+
+
+class StripPass(NamedTuple):
+    number: int
+    trace: TraceColumns
+    attention: bool
+
+
+def _segments(passes: Sequence[StripPass]) -> list[list[StripPass]]:
+    per = max(1, math.ceil(len(passes) / STRIP_SEGMENTS))
+    return [list(passes[i : i + per]) for i in range(0, len(passes), per)]
+
+
+def pass_strip(zone: str, passes: Sequence[StripPass]) -> str:
+    """Every pass of a zone side by side, each its own speed trace (solid) against its
+    setpoint (dashed), passes that need attention shaded. Its size is bounded: at most
+    ``STRIP_POINTS`` speed points, ``STRIP_SEGMENTS`` segments and one label per
+    ``LABEL_EVERY`` units, however many passes the zone had."""
+    groups = _segments(passes)
+    count = len(groups)
+    width, height = STRIP_WIDTH, STRIP_HEIGHT
+    seg_w = (width - STRIP_GAP * (count - 1)) / count if count else float(width)
+    budget = max(2, STRIP_POINTS // max(1, count))
+    reduced = [
+        (TraceColumns.joined(p.trace for p in group) if len(group) > 1 else group[0].trace).reduced(
+            budget
+        )
+        for group in groups
+    ]
+    top_chz = max([hard_limits.MAX_SPEED_HZ * 100, *(max(r.speed_chz, default=0) for r in reduced)])
+    y_scale = (height - 4) / top_chz
+    shade: list[str] = []
+    speed: list[str] = []
+    setpoint: list[str] = []
+    labels: list[str] = []
+    last_label = -LABEL_EVERY
+    for i, (group, trace) in enumerate(zip(groups, reduced, strict=True)):
+        x0 = i * (seg_w + STRIP_GAP)
+        if any(p.attention for p in group):
+            shade.append(f"M{x0:.1f} 0h{seg_w:.1f}v{height}h{-seg_w:.1f}z")
+        n = len(trace.speed_chz)
+        if n:
+            step = seg_w / (n - 1) if n > 1 else 0.0
+            speed.append(
+                "M"
+                + " ".join(
+                    f"{x0 + j * step:.1f},{height - 2 - v * y_scale:.1f}"
+                    for j, v in enumerate(trace.speed_chz)
+                )
+            )
+            setpoint.append(_steps(x0, step, seg_w, trace.setpoint_chz, height, y_scale))
+        if x0 - last_label >= LABEL_EVERY:
+            last_label = x0
+            first, last = group[0].number, group[-1].number
+            text = f"#{first}" if first == last else f"#{first}–{last}"
+            labels.append(f'<text x="{x0:.1f}" y="{height + 11}" class="axis">{text}</text>')
+    numbers = f"#{passes[0].number}–#{passes[-1].number}" if passes else "none"
+    title = f"{zone}: {len(passes)} passes ({numbers}) in {count} segments; speed against setpoint"
+    parts = [
+        f'<svg class="strip" id="strip-{escape(zone)}" data-passes="{len(passes)}" '
+        f'data-segments="{count}" viewBox="0 0 {width} {height + 14}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+        f'<rect x="0" y="0" width="{width}" height="{height}" class="frame" />',
+    ]
+    if shade:
+        parts.append(f'<path d="{" ".join(shade)}" class="attention" />')
+    if setpoint:
+        parts.append(f'<path d="{" ".join(setpoint)}" class="setp-line" />')
+    if speed:
+        parts.append(f'<path d="{" ".join(speed)}" class="speed-line" />')
+    parts += labels
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _steps(
+    x0: float, step: float, seg_w: float, values: Sequence[float], height: int, y_scale: float
+) -> str:
+    """A setpoint as steps: a point only where it changes, so a constant one costs two."""
+    if values.count(values[0]) == len(values):  # the usual pass: one setpoint throughout
+        level = height - 2 - values[0] * y_scale
+        return f"M{x0:.1f},{level:.1f} {x0 + seg_w:.1f},{level:.1f}"
+    y = [height - 2 - v * y_scale for v in values]
+    out = [f"M{x0:.1f},{y[0]:.1f}"]
+    for j in range(1, len(y)):
+        if y[j] != y[j - 1]:
+            x = x0 + j * step
+            out.append(f"{x:.1f},{y[j - 1]:.1f} {x:.1f},{y[j]:.1f}")
+    out.append(f"{x0 + seg_w:.1f},{y[-1]:.1f}")
+    return " ".join(out)

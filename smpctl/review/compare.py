@@ -8,11 +8,13 @@ most-treated neighbour, and any zone fewer sessions than its neighbours is calle
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smpctl.journal import Journal, SessionSummary
 
+from .dose import ZoneDoseSeries, zone_dose_series
 from .summary import ZONE_ORDER, ZoneRow, zone_label, zone_rows
 
 NEIGHBOURS: dict[str, tuple[str, ...]] = {
@@ -41,6 +43,9 @@ class SessionColumn:
     number: int
     started_wall: float
     simulated: bool
+    kind: str = "smp"
+    days_since_previous: int | None = None
+    """Calendar days since the client's previous session compared (None for the first)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +63,8 @@ class ZoneHistory:
     due: bool = False
     """Needs another session (fewer sessions than its neighbours, a scar, interrupted)."""
     reasons: list[str] = field(default_factory=list)
+    dose: ZoneDoseSeries | None = None
+    """Punctures/cm² per session, cumulative, days between treatments."""
 
     @property
     def status(self) -> str:
@@ -84,6 +91,7 @@ class ZoneHistory:
             "skipped": self.skipped,
             "needs_session": self.due,
             "reasons": self.reasons,
+            "dose": self.dose.as_dict() if self.dose is not None else None,
         }
 
 
@@ -116,13 +124,25 @@ def compare_client(journal: Journal, client: str) -> ClientComparison:
         (s for s in journal.sessions() if s.client == client),
         key=lambda s: (s.started_wall, s.session_number),
     )
-    columns = [SessionColumn(s.uid, s.session_number, s.started_wall, s.simulated) for s in mine]
+    days = [dt.date.fromtimestamp(s.started_wall) for s in mine]
+    columns = [
+        SessionColumn(
+            s.uid,
+            s.session_number,
+            s.started_wall,
+            s.simulated,
+            s.kind,
+            (day - days[i - 1]).days if i else None,
+        )
+        for i, (s, day) in enumerate(zip(mine, days, strict=True))
+    ]
     rows = zone_rows(journal, [s.uid for s in mine])
     present = {zone for per in rows.values() for zone in per}
+    order = [zone for zone in [*ZONE_ORDER, *sorted(present - set(ZONE_ORDER))] if zone in present]
+    doses = zone_dose_series(journal, [(s.uid, s.started_wall, s.kind) for s in mine], order)
     histories = [
-        ZoneHistory(zone, zone_label(zone), [rows[s.uid].get(zone) for s in mine])
-        for zone in [*ZONE_ORDER, *sorted(present - set(ZONE_ORDER))]
-        if zone in present
+        ZoneHistory(zone, zone_label(zone), [rows[s.uid].get(zone) for s in mine], dose=doses[zone])
+        for zone in order
     ]
     for h in histories:
         h.changes = _changes(h, columns)

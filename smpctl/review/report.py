@@ -11,9 +11,11 @@ from smpctl import hard_limits
 from smpctl.journal import Journal
 
 from . import charts
+from .dose import DOSE_UNIT, NANO_NOTE, SessionDose
 from .source import installed_version
-from .summary import PassLine, SessionReview, ZoneRow, zone_label
-from .trace import pass_trace
+from .summary import EventGroup, PassLine, SessionReview, ZoneRow, attention, pass_lines, zone_label
+from .text import KIND_WORDS, pass_numbers
+from .trace import DRIFT_OK, TraceColumns, session_traces
 
 CSS = """
 :root { --ink: #111; --muted: #666; --line: #ddd; --accent: #08306b; }
@@ -36,6 +38,7 @@ th:first-child, td:first-child, td.text, th.text { text-align: left; }
 svg.scalp { width: 18rem; }
 svg.legend { width: 18rem; display: block; }
 svg.chart { width: 100%; max-width: 21rem; }
+.note { border-left: 3px solid var(--accent); padding-left: .5rem; font-size: .85rem; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: 1rem; }
 .zcode { font: 600 12px system-ui, sans-serif; }
 .zval { font: 10px system-ui, sans-serif; }
@@ -49,6 +52,9 @@ svg.chart { width: 100%; max-width: 21rem; }
         break-inside: avoid; }
 .pass.bad { border-color: #d94801; }
 svg.trace { width: 100%; height: auto; display: block; }
+svg.strip { width: 100%; height: auto; display: block; margin: .2rem 0 .4rem; }
+.attention { fill: #fde0d2; }
+code { font-size: .8rem; background: #f4f4f4; padding: 0 .2rem; }
 .frame { fill: #fafafa; stroke: var(--line); }
 .speed-line { fill: none; stroke: #2171b5; stroke-width: 1.4; }
 .setp-line { fill: none; stroke: #d94801; stroke-width: 1; stroke-dasharray: 4 3; }
@@ -57,7 +63,8 @@ footer { margin-top: 2rem; color: var(--muted); font-size: .75rem; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   h2 { break-after: avoid; }
-  .card, .pass, table, svg { break-inside: avoid; }
+  .card, .pass, table, svg, .zone-passes h3 { break-inside: avoid; }
+  h3 { break-after: avoid; }
   .banner { border: 2px solid #000; background: none; }
 }
 """
@@ -78,20 +85,24 @@ def _duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def zone_table(rows: Sequence[ZoneRow], totals: ZoneRow) -> str:
+def zone_table(rows: Sequence[ZoneRow], totals: ZoneRow, dose: SessionDose) -> str:
+    """The zone table; its dose column is punctures/cm² (unknown: recorded before in-skin
+    strokes were counted)."""
     head = (
         "<tr><th>zone</th><th class=text>name</th><th>passes</th><th>needle time</th>"
-        "<th>strokes</th><th>strokes/cm²</th><th>mean Hz</th><th>min Hz</th><th>max Hz</th>"
+        f"<th>strokes</th><th>{DOSE_UNIT}</th><th>mean Hz</th><th>min Hz</th><th>max Hz</th>"
         "<th>set Hz</th><th>depth mm</th><th>interrupted</th><th class=text>flags</th></tr>"
     )
     body = []
     for r in [*rows, totals]:
-        cov = charts.coverage(r) if r.zone in charts.ZONE_AREA_CM2 else None
+        zone_dose = dose.zones.get(r.zone)
+        per_cm2 = zone_dose.per_cm2 if zone_dose is not None else None
         flags = ", ".join([*r.flags, *(f"scar {s}" for s in r.scars)])
         body.append(
             f"<tr id='zone-{escape(r.zone)}'><td>{escape(r.zone)}</td>"
             f"<td class=text>{escape(r.label)}</td><td>{r.passes}</td>"
-            f"<td>{_duration(r.needle_s)}</td><td>{r.strokes:,}</td><td>{_num(cov, ',.0f')}</td>"
+            f"<td>{_duration(r.needle_s)}</td><td>{r.strokes:,}</td>"
+            f"<td class='dose'>{_num(per_cm2, ',.1f')}</td>"
             f"<td>{_num(r.mean_hz)}</td><td>{_num(r.min_hz)}</td><td>{_num(r.max_hz)}</td>"
             f"<td>{_num(r.setpoint_hz)}</td><td>{_num(r.depth_mm, '.2f')}</td>"
             f"<td>{r.interrupted or ''}</td><td class=text>{escape(flags)}</td></tr>"
@@ -99,17 +110,158 @@ def zone_table(rows: Sequence[ZoneRow], totals: ZoneRow) -> str:
     return f"<table class='zones'>{head}{''.join(body)}</table>"
 
 
-def _pass_card(journal: Journal, p: PassLine) -> str:
-    bad = p.outcome is None or p.outcome.startswith("interrupted") or p.outcome == "stopped"
+def _count(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def dose_section(rows: Sequence[ZoneRow], dose: SessionDose) -> list[str]:
+    """Per zone what the dose is made of: in-skin strokes, punctures, the area it is over
+    and where that area came from; for microneedling the end point reached."""
+    parts = ["<h2 id='dose'>Dose</h2>"]
+    if not dose.known:
+        return [
+            *parts,
+            "<p>Not recorded: this session's passes have no in-skin stroke counts (recorded "
+            "before smpctl counted them), so no puncture dose can be given.</p>",
+        ]
+    end = dose.microneedling
+    parts += [
+        "<p class='muted'>Punctures are in-skin strokes (strokes into air are not counted) "
+        "times the needles of the cartridge; per cm² of the zone's area in force for this "
+        "session (default: an estimate; measured on the client; or entered at the start).</p>",
+        "<table class='doses'><tr><th>zone</th><th>in-skin strokes</th><th>punctures</th>"
+        f"<th>{DOSE_UNIT}</th><th>area cm²</th><th class=text>area</th>"
+        + ("<th class=text>end point</th>" if end else "")
+        + "</tr>",
+    ]
+    for r in rows:
+        d = dose.zones.get(r.zone)
+        if d is None:
+            continue
+        point = dose.end_points.get(r.zone)
+        parts.append(
+            f"<tr id='dose-{escape(r.zone)}'><td>{escape(r.zone)}</td>"
+            f"<td>{_count(d.in_skin_strokes)}</td><td>{_count(d.punctures)}</td>"
+            f"<td>{_num(d.per_cm2, ',.1f')}</td><td>{d.area_cm2:g}</td>"
+            f"<td class=text>{escape(d.area_source)}</td>"
+            + (
+                f"<td class=text>{escape(point.words if point else 'not recorded')}</td>"
+                if end
+                else ""
+            )
+            + "</tr>"
+        )
+    parts.append(
+        f"<tr><td>ALL</td><td>{_count(dose.in_skin_strokes)}</td>"
+        f"<td>{_count(dose.punctures)}</td><td></td><td></td><td></td>"
+        + ("<td></td>" if end else "")
+        + "</tr></table>"
+    )
+    if dose.nano:
+        parts.append(f"<p class='note'>{escape(NANO_NOTE)}</p>")
+    return parts
+
+
+def _pass_card(p: PassLine, trace: TraceColumns, why: list[str]) -> str:
     scar = f" +{p.scar}" if p.scar else ""
-    flag = f" · flag: {escape(p.flag)}" if p.flag else ""
     return (
-        f"<div class='pass{' bad' if bad else ''}' id='pass-{escape(p.uid[:8])}'>"
+        f"<div class='pass bad' id='pass-{escape(p.uid[:8])}'>"
         f"<b>#{p.number}</b> {escape(p.zone or '-')}{escape(scar)} · "
         f"{_when(p.started_wall, '%H:%M:%S')}"
         f" · {p.needle_s:.1f} s · {p.strokes or 0:,} strokes · {_num(p.mean_hz)} Hz "
-        f"(set {_num(p.setpoint_hz)}) · {escape(p.outcome or 'open')}{flag}"
-        f"{charts.speed_trace(pass_trace(journal, p.uid))}</div>"
+        f"(set {_num(p.setpoint_hz)}) · {escape(p.outcome or 'open')}"
+        f"<br><b>{escape('; '.join(why))}</b> · id <code>{escape(p.uid[:8])}</code>"
+        f"{charts.speed_trace(trace)}</div>"
+    )
+
+
+def _zone_passes(
+    zone: str, mine: list[PassLine], traces: dict[str, TraceColumns], rows: dict[str, ZoneRow]
+) -> list[str]:
+    """One zone: the strip of all its passes, then a card for each pass that needs a look."""
+    reasons = [attention(p) for p in mine]
+    flagged = [(p, why) for p, why in zip(mine, reasons, strict=True) if why]
+    strip = charts.pass_strip(
+        zone,
+        [
+            charts.StripPass(p.number, traces[p.uid], bool(why))
+            for p, why in zip(mine, reasons, strict=True)
+        ],
+    )
+    row = rows.get(zone)
+    rest = len(mine) - len(flagged)
+    parts = [
+        f"<section class='zone-passes' id='passes-{escape(zone)}'>"
+        f"<h3>{escape(zone)} — {escape(zone_label(zone))} ({len(mine)} passes"
+        f"{f', {len(flagged)} to look at' if flagged else ''})</h3>",
+        strip,
+    ]
+    if flagged:
+        parts.append("<div class='passes'>")
+        parts += [_pass_card(p, traces[p.uid], why) for p, why in flagged]
+        parts.append("</div>")
+    if rest:
+        strokes = f", {row.strokes:,} strokes in the zone" if row is not None else ""
+        parts.append(
+            f"<p class='muted'>{rest} other pass{'es' if rest != 1 else ''} ran as asked "
+            f"(not interrupted, stopped or left open, no flag or note, mean speed within "
+            f"{DRIFT_OK:.0%} of the setpoint and never below "
+            f"{hard_limits.UNDERSPEED_WARN_FRACTION:.0%} of it){strokes}.</p>"
+        )
+    parts.append("</section>")
+    return parts
+
+
+def _event_rows(groups: list[EventGroup]) -> list[str]:
+    """Notable events in time order; one that recurs (a stall forty times) is one row with
+    its count, its passes and its first few times."""
+    entries: list[tuple[float, str]] = []
+    for g in groups:
+        if not g.more:
+            for e in g.first:
+                in_pass = f"#{e.pass_number}" if e.pass_number is not None else ""
+                entries.append(
+                    (
+                        e.wall,
+                        f"<tr><td class=text>{_when(e.wall, '%H:%M:%S')}</td><td class=text>"
+                        f"{escape(e.source)}</td><td class=text>{escape(e.kind)}</td>"
+                        f"<td class=text>{escape(e.detail)}</td><td class=text>{in_pass}</td></tr>",
+                    )
+                )
+            continue
+        times = ", ".join(_when(e.wall, "%H:%M:%S") for e in g.first)
+        entries.append(
+            (
+                g.first[0].wall,
+                f"<tr class='group'><td class=text>{times}, …</td><td class=text>"
+                f"{escape(g.source)}</td><td class=text>{escape(g.kind)} ×{g.count}</td>"
+                f"<td class=text>{escape(g.detail)}</td>"
+                f"<td class=text>{escape(pass_numbers(g.pass_numbers))}</td></tr>",
+            )
+        )
+    entries.sort(key=lambda entry: entry[0])
+    return [row for _wall, row in entries]
+
+
+def _map_shading(review: SessionReview) -> tuple[dict[str, float | None], str, str]:
+    """What the scalp map is shaded by: the dose when this session has one, else (passes
+    from before in-skin counting) needle strokes per cm², said as such."""
+    dose = review.dose
+    if dose.known:
+        return (
+            {zone: d.per_cm2 for zone, d in dose.zones.items()},
+            DOSE_UNIT,
+            "Each zone is shaded by its micro-injury dose: punctures (in-skin strokes × "
+            "needles) per cm² of the zone's area in force for this session, darkest for the "
+            "highest of this session. Hatched zones were treated but their dose is unknown; "
+            "grey zones were not treated." + (f" {escape(NANO_NOTE)}" if dose.nano else ""),
+        )
+    return (
+        {r.zone: r.strokes / d.area_cm2 for r in review.zones if (d := dose.zones.get(r.zone))},
+        "strokes/cm²",
+        "No in-skin strokes were counted in this session (recorded before smpctl counted "
+        "them), so each zone is shaded by needle strokes per cm² of its area, strokes into "
+        "air included: coverage, not a dose. Grey zones were not treated.",
     )
 
 
@@ -141,8 +293,12 @@ def render_report(journal: Journal, review: SessionReview) -> str:
         if pen
         else "not recorded"
     )
+    shading, unit, how = _map_shading(review)
+    unknown = any(r.passes and shading.get(r.zone) is None for r in rows if r.zone != "-")
+    dose = review.dose
     parts += [
         "<h2>Summary</h2><div class='cards'>",
+        f"<div class='card'>session<b>{escape(KIND_WORDS.get(s.kind, s.kind))}</b></div>",
         f"<div class='card'>zones treated<b>{len([r for r in rows if r.zone != '-'])}</b></div>",
         f"<div class='card'>passes<b>{t.passes}</b></div>",
         f"<div class='card'>needle time<b>{_duration(t.needle_s)}</b></div>",
@@ -152,16 +308,15 @@ def render_report(journal: Journal, review: SessionReview) -> str:
         f"{_num(t.depth_max_mm, '.2f')} mm</b></div>",
         f"<div class='card'>interrupted passes<b>{t.interrupted}</b></div>",
         f"<div class='card'>flagged passes<b>{t.flagged}</b></div>",
+        f"<div class='card'>punctures<b>{_count(dose.punctures)}</b></div>",
         "</div>",
         f"<p class='muted'>Pen: {pen_text}.</p>",
         "<h2>Scalp map</h2><div class='map'><div>",
-        charts.scalp_map(by_zone),
-        charts.map_legend(by_zone),
-        "</div><div><p>Each zone is coloured by coverage: needle strokes per cm² of the zone "
-        "(from estimated zone areas), darkest for the most-covered zone of this session. "
-        "Grey zones were not treated.</p></div></div>",
+        charts.scalp_map(by_zone, shading, unit),
+        charts.map_legend(shading, unit, unknown=unknown),
+        f"</div><div><p>{how}</p></div></div>",
         "<h2>Per zone</h2>",
-        zone_table(rows, t),
+        zone_table(rows, t, review.dose),
         "<div class='charts'>",
         charts.bar_chart("strokes per zone", rows, [float(r.strokes) for r in rows], ""),
         charts.bar_chart(
@@ -182,17 +337,20 @@ def render_report(journal: Journal, review: SessionReview) -> str:
             hard_limits.MAX_DEPTH_MM,
         ),
         "</div>",
-        "<h2>Passes</h2><p class='muted'>Speed over each pass (blue) against its setpoint "
-        f"(orange, dashed), 0–{hard_limits.MAX_SPEED_HZ:g} Hz, downsampled.</p>",
+        *dose_section(rows, review.dose),
+        "<h2>Passes</h2><p class='muted'>Each zone's passes side by side, in order: a "
+        "segment per pass, its speed (blue) against its setpoint (orange, dashed), "
+        f"0–{hard_limits.MAX_SPEED_HZ:g} Hz, downsampled to fit; passes that need a look are "
+        "shaded and shown below their zone with their own trace. Any pass in full: "
+        f"<code>smpctl logs pass PASS_ID</code> (ids: <code>smpctl logs show {escape(s.uid[:8])} "
+        "--passes</code>); every sample: <code>smpctl logs export "
+        f"{escape(s.uid[:8])} --format csv --telemetry -o FILE.csv</code>.</p>",
     ]
+    passes = list(review.passes) or pass_lines(journal, s.uid)
+    traces = session_traces(journal, s.uid, [p.uid for p in passes])
     for zone in [r.zone for r in rows]:
-        mine = [p for p in review.passes if (p.zone or "-") == zone]
-        parts.append(
-            f"<h3 id='passes-{escape(zone)}'>{escape(zone)} — {escape(zone_label(zone))}"
-            f" ({len(mine)} passes)</h3><div class='passes'>"
-        )
-        parts += [_pass_card(journal, p) for p in mine]
-        parts.append("</div>")
+        mine = [p for p in passes if (p.zone or "-") == zone]
+        parts += _zone_passes(zone, mine, traces, by_zone)
     parts.append("<h2>Events</h2>")
     counts = ", ".join(f"{escape(k)} {v}" for k, v in review.event_counts.items())
     parts.append(f"<p class='muted'>All events: {counts or 'none'}.</p>")
@@ -201,13 +359,7 @@ def render_report(journal: Journal, review: SessionReview) -> str:
             "<table><tr><th class=text>time</th><th class=text>source</th>"
             "<th class=text>event</th><th class=text>detail</th><th class=text>pass</th></tr>"
         )
-        for e in review.events:
-            in_pass = f"#{e.pass_number}" if e.pass_number is not None else ""
-            parts.append(
-                f"<tr><td class=text>{_when(e.wall, '%H:%M:%S')}</td><td class=text>"
-                f"{escape(e.source)}</td><td class=text>{escape(e.kind)}</td>"
-                f"<td class=text>{escape(e.detail)}</td><td class=text>{in_pass}</td></tr>"
-            )
+        parts += _event_rows(review.event_groups)
         parts.append("</table>")
     else:
         parts.append("<p>No faults, stops or other notable events.</p>")

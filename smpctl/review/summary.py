@@ -6,21 +6,27 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from smpctl import hard_limits
+from smpctl.dose.punctures import CartridgeKind
 from smpctl.journal import Journal, SessionSummary
 from smpctl.protocol import EventKind, StopReason
 from smpctl.zones import ZONE_LABELS, ZoneCode
+
+from .dose import SessionDose, session_dose
+from .trace import DRIFT_OK
 
 ZONE_ORDER: tuple[str, ...] = tuple(z.value for z in ZoneCode)
 
 
 def needle_s_sql(alias: str = "") -> str:
     p = f"{alias}." if alias else ""
+    # arithmetic on a NULL is NULL, so a pass without both pen times falls through to the
+    # wall clock, and an open pass to 0
     return (
-        f"CASE WHEN {p}started_t_us IS NOT NULL AND {p}ended_t_us IS NOT NULL "
-        f"THEN (({p}ended_t_us - {p}started_t_us) & 4294967295) / 1e6 "
-        f"ELSE COALESCE({p}ended_wall - {p}started_wall, 0) END"
+        f"COALESCE((({p}ended_t_us - {p}started_t_us) & 4294967295) / 1e6, "
+        f"{p}ended_wall - {p}started_wall, 0.0)"
     )
 
 
@@ -44,9 +50,9 @@ SELECT session_uid, zone,
        MAX(depth_mm) AS depth_max_mm,
        MAX(peak_current_a) AS peak_current_a,
        MAX(max_temp_c) AS max_temp_c,
-       SUM(CASE WHEN outcome LIKE 'interrupted%' THEN 1 ELSE 0 END) AS interrupted,
-       SUM(CASE WHEN outcome IS NULL THEN 1 ELSE 0 END) AS open_passes,
-       SUM(CASE WHEN flag IS NOT NULL OR note IS NOT NULL THEN 1 ELSE 0 END) AS flagged,
+       SUM(outcome LIKE 'interrupted%') AS interrupted,
+       SUM(outcome IS NULL) AS open_passes,
+       SUM(flag IS NOT NULL OR note IS NOT NULL) AS flagged,
        GROUP_CONCAT(DISTINCT flag) AS flags,
        GROUP_CONCAT(DISTINCT scar) AS scars
 FROM passes WHERE session_uid IN ({{marks}})
@@ -55,6 +61,9 @@ GROUP BY session_uid, zone
 
 ROUTINE_EVENTS = frozenset({"PEDAL_DOWN", "PEDAL_UP"})
 """Every pass has these; listed by count only. A motor stop on pedal release is routine too."""
+EVENT_GROUP_FIRST = 3
+"""Events of one kind and detail beyond this many are summarised (count, passes), not listed:
+forty identical stalls are one line and the first three, in the text and the report."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,9 @@ class Consumable:
     expiry: str | None
     registered_wall: float
     passes: int
+    cartridge_kind: str | None = None
+    """A cartridge's kind (1RL, 12-pin, nano...), which fixes its needle count."""
+    needles: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,9 +128,9 @@ class EventRow:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class PassLine:
-    """One pass, from its aggregates (for listings and the report)."""
+class PassLine(NamedTuple):
+    """One pass, from its aggregates (for listings and the report). A tuple: a long
+    session has hundreds, built on every review."""
 
     uid: str
     number: int
@@ -135,10 +147,80 @@ class PassLine:
     max_hz: float | None
     depth_mm: float | None
     flag: str | None
+    note: str | None
     continues_uid: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
+
+
+def attention(p: PassLine) -> list[str]:
+    """Why a pass needs a look, in words (none: it ran as asked). Open, interrupted or
+    stopped passes, flagged or annotated ones, and speed that strayed: a mean more than
+    ``DRIFT_OK`` off the setpoint, or a dip below the pen's under-speed warning level."""
+    why: list[str] = []
+    if p.outcome is None:
+        why.append("open")
+    elif p.outcome.startswith("interrupted") or p.outcome == "stopped":
+        why.append(p.outcome.replace("_", " "))
+    if p.flag:
+        why.append(f"flag: {p.flag}")
+    if p.note:
+        why.append("note")
+    set_hz = p.setpoint_hz
+    if set_hz:
+        if p.mean_hz is not None and abs(p.mean_hz - set_hz) > DRIFT_OK * set_hz:
+            why.append(f"mean {p.mean_hz:.1f} Hz vs set {set_hz:g} ({p.mean_hz / set_hz - 1:+.0%})")
+        if p.min_hz is not None and p.min_hz < hard_limits.UNDERSPEED_WARN_FRACTION * set_hz:
+            why.append(f"fell to {p.min_hz:.1f} Hz")
+    return why
+
+
+@dataclass(frozen=True)
+class EventGroup:
+    """The non-routine events of one source, kind and detail: how many, in which passes,
+    and the first ``EVENT_GROUP_FIRST`` in full. A stall forty times over reads as one
+    line with its passes, yet every kind stays in view."""
+
+    source: str
+    kind: str
+    detail: str
+    count: int
+    pass_numbers: tuple[int, ...]
+    """Distinct, in order; passes with more than one such event appear once."""
+    first: tuple[EventRow, ...]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.first)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "detail": self.detail,
+            "count": self.count,
+            "pass_numbers": list(self.pass_numbers),
+            "first": [e.uid for e in self.first],
+        }
+
+
+def group_events(events: Sequence[EventRow], first: int = EVENT_GROUP_FIRST) -> list[EventGroup]:
+    """Groups in order of their first event."""
+    groups: dict[tuple[str, str, str], list[EventRow]] = {}
+    for e in events:
+        groups.setdefault((e.source, e.kind, e.detail), []).append(e)
+    return [
+        EventGroup(
+            source,
+            kind,
+            detail,
+            len(rows),
+            tuple(dict.fromkeys(e.pass_number for e in rows if e.pass_number is not None)),
+            tuple(rows[:first]),
+        )
+        for (source, kind, detail), rows in groups.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -152,6 +234,12 @@ class SessionReview:
     consumables: tuple[Consumable, ...]
     passes: tuple[PassLine, ...]
     pen: dict[str, Any] | None
+    dose: SessionDose
+    """Per zone in-skin strokes, punctures and punctures/cm²; the kind; end points."""
+
+    @property
+    def event_groups(self) -> list[EventGroup]:
+        return group_events(self.events)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -161,8 +249,10 @@ class SessionReview:
             "totals": self.totals.as_dict(),
             "event_counts": self.event_counts,
             "events": [e.as_dict() for e in self.events],
+            "event_groups": [g.as_dict() for g in self.event_groups],
             "consumables": [c.as_dict() for c in self.consumables],
-            "passes": [p.as_dict() for p in self.passes],
+            "passes": [{**p.as_dict(), "attention": attention(p)} for p in self.passes],
+            "dose": self.dose.as_dict(),
         }
 
 
@@ -273,28 +363,41 @@ def event_detail(kind: str, code: int | None, value: int | None, message: str | 
     return message or ""
 
 
-def _routine(kind: str, code: int | None) -> bool:
-    if kind in ROUTINE_EVENTS:
-        return True
-    return kind == "MOTOR_STOPPED" and code == StopReason.PEDAL_RELEASED
+_RELEASED = int(StopReason.PEDAL_RELEASED)
+_ROUTINE_KINDS = ", ".join(f"'{k}'" for k in sorted(ROUTINE_EVENTS))
+_EVENT_SCAN_SQL = f"""
+SELECT {", ".join(f"TOTAL(kind = '{k}') AS {k}" for k in sorted(ROUTINE_EVENTS))},
+       TOTAL(kind = 'MOTOR_STOPPED' AND code = {_RELEASED}) AS MOTOR_STOPPED,
+       GROUP_CONCAT(CASE WHEN NOT (kind IN ({_ROUTINE_KINDS})
+                                   OR (kind = 'MOTOR_STOPPED' AND code = {_RELEASED}))
+                    THEN rowid END) AS notable
+FROM events WHERE session_uid = ?
+"""
+"""One pass over a session's events: the routine ones counted, the row ids of the rest."""
+_NOTABLE_SQL = """
+SELECT e.rowid AS row_id, e.uid, e.wall, e.source, e.kind, e.code, e.value, e.pass_uid,
+       e.message, p.number AS pass_number
+FROM events e LEFT JOIN passes p ON p.uid = e.pass_uid
+WHERE e.rowid IN ({marks})
+"""
+_IDS_PER_QUERY = 500
+"""Row ids bound per query (old SQLite builds allow 999 parameters)."""
 
 
 def session_events(journal: Journal, session_uid: str) -> tuple[dict[str, int], list[EventRow]]:
-    counts = {
-        str(r["kind"]): int(r["n"])
+    """Counts per kind, and every event that is not routine. A session has a few events
+    per pass, nearly all routine: they are read once, counted in SQL, never loaded."""
+    scan = journal.store.query_one(_EVENT_SCAN_SQL, (session_uid,)) or {}
+    ids = [int(i) for i in str(scan.get("notable") or "").split(",") if i]
+    rows = [
+        r
+        for at in range(0, len(ids), _IDS_PER_QUERY)
         for r in journal.store.query(
-            "SELECT kind, COUNT(*) AS n FROM events WHERE session_uid = ? "
-            "GROUP BY kind ORDER BY n DESC, kind",
-            (session_uid,),
+            _NOTABLE_SQL.format(marks=", ".join("?" * len(ids[at : at + _IDS_PER_QUERY]))),
+            ids[at : at + _IDS_PER_QUERY],
         )
-    }
-    rows = journal.store.query(
-        "SELECT e.uid, e.wall, e.source, e.kind, e.code, e.value, e.pass_uid, e.message, "
-        "p.number AS pass_number FROM events e LEFT JOIN passes p ON p.uid = e.pass_uid "
-        "WHERE e.session_uid = ? AND NOT (e.kind IN ('PEDAL_DOWN', 'PEDAL_UP') "
-        "OR (e.kind = 'MOTOR_STOPPED' AND e.code = ?)) ORDER BY e.wall, e.rowid",
-        (session_uid, int(StopReason.PEDAL_RELEASED)),
-    )
+    ]
+    rows.sort(key=lambda r: (r["wall"], r["row_id"]))
     events = [
         EventRow(
             uid=r["uid"],
@@ -309,23 +412,25 @@ def session_events(journal: Journal, session_uid: str) -> tuple[dict[str, int], 
             pass_number=r["pass_number"],
         )
         for r in rows
-        if not _routine(r["kind"], r["code"])
     ]
-    return counts, events
+    counts = {k: int(scan.get(k) or 0) for k in (*ROUTINE_EVENTS, "MOTOR_STOPPED")}
+    for e in events:
+        counts[e.kind] = counts.get(e.kind, 0) + 1
+    ordered = sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
+    return dict(ordered), events
 
 
 def consumables(journal: Journal, session_uid: str) -> list[Consumable]:
     """The cartridges and pigments registered in the session, with the passes made with each."""
-    used = {
-        str(r["uid"]): int(r["n"])
-        for r in journal.store.query(
-            "SELECT cartridge_uid AS uid, COUNT(*) AS n FROM passes WHERE session_uid = ? "
-            "AND cartridge_uid IS NOT NULL GROUP BY cartridge_uid "
-            "UNION ALL SELECT pigment_uid AS uid, COUNT(*) AS n FROM passes "
-            "WHERE session_uid = ? AND pigment_uid IS NOT NULL GROUP BY pigment_uid",
-            (session_uid, session_uid),
-        )
-    }
+    used: dict[str, int] = {}
+    for r in journal.store.query(
+        "SELECT cartridge_uid, pigment_uid, COUNT(*) AS n FROM passes WHERE session_uid = ? "
+        "GROUP BY cartridge_uid, pigment_uid",
+        (session_uid,),
+    ):
+        for uid in (r["cartridge_uid"], r["pigment_uid"]):
+            if uid is not None:
+                used[uid] = used.get(uid, 0) + int(r["n"])
     found = [
         Consumable(
             "cartridge",
@@ -335,6 +440,8 @@ def consumables(journal: Journal, session_uid: str) -> list[Consumable]:
             r["expiry"],
             r["registered_wall"],
             used.get(r["uid"], 0),
+            r.get("kind"),
+            r.get("needles"),
         )
         for r in journal.store.query(
             "SELECT * FROM cartridges WHERE session_uid = ? ORDER BY registered_wall, rowid",
@@ -361,34 +468,14 @@ def consumables(journal: Journal, session_uid: str) -> list[Consumable]:
 
 PASS_LINE_SQL = f"""
 SELECT uid, number, zone, scar, started_wall, {NEEDLE_S_SQL} AS needle_s, outcome, strokes,
-       samples, setpoint_hz, speed_mean_hz, speed_min_hz, speed_max_hz, depth_mm, flag,
-       continues_uid
+       samples, setpoint_hz, speed_mean_hz AS mean_hz, speed_min_hz AS min_hz,
+       speed_max_hz AS max_hz, depth_mm, flag, note, continues_uid
 FROM passes WHERE session_uid = ? ORDER BY number, rowid
 """
 
 
 def pass_lines(journal: Journal, session_uid: str) -> list[PassLine]:
-    return [
-        PassLine(
-            uid=r["uid"],
-            number=r["number"],
-            zone=r["zone"],
-            scar=r["scar"],
-            started_wall=r["started_wall"],
-            needle_s=float(r["needle_s"] or 0.0),
-            outcome=r["outcome"],
-            strokes=r["strokes"],
-            samples=r["samples"],
-            setpoint_hz=r["setpoint_hz"],
-            mean_hz=r["speed_mean_hz"],
-            min_hz=r["speed_min_hz"],
-            max_hz=r["speed_max_hz"],
-            depth_mm=r["depth_mm"],
-            flag=r["flag"],
-            continues_uid=r["continues_uid"],
-        )
-        for r in journal.store.query(PASS_LINE_SQL, (session_uid,))
-    ]
+    return [PassLine(**r) for r in journal.store.query(PASS_LINE_SQL, (session_uid,))]
 
 
 def pen_of(journal: Journal, session_uid: str) -> dict[str, Any] | None:
@@ -412,13 +499,16 @@ def review_session(
     """``passes=False`` leaves out the pass list (``logs show`` without ``--passes``)."""
     rows = tuple(zone_rows(journal, [session.uid])[session.uid].values())
     counts, events = session_events(journal, session.uid)
+    used = tuple(consumables(journal, session.uid))
+    nano = any(c.cartridge_kind == CartridgeKind.NANO.value and c.passes for c in used)
     return SessionReview(
         session=session,
         zones=rows,
         totals=totals_of(rows),
         event_counts=counts,
         events=tuple(events),
-        consumables=tuple(consumables(journal, session.uid)),
+        consumables=used,
         passes=tuple(pass_lines(journal, session.uid)) if passes else (),
         pen=pen_of(journal, session.uid),
+        dose=session_dose(journal, session.uid, session.kind, nano=nano),
     )

@@ -7,12 +7,16 @@ from collections.abc import Sequence
 
 from smpctl import hard_limits
 
-from .compare import ClientComparison
+from .compare import ClientComparison, SessionColumn
+from .dose import DOSE_UNIT, NANO_NOTE, SessionDose, ZoneDoseSeries
 from .pass_view import PassDetail
-from .summary import SessionReview, ZoneRow
+from .summary import EventGroup, EventRow, SessionReview, ZoneRow, attention
 from .trace import TracePoint
 
 BLOCKS = "▁▂▃▄▅▆▇█"
+KIND_WORDS = {"smp": "SMP", "microneedling": "microneedling"}
+PASS_NUMBERS_SHOWN = 12
+"""A recurring event names at most this many of its passes (the JSON names all)."""
 
 
 def when(wall: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -54,10 +58,81 @@ def zone_line(r: ZoneRow) -> str:
     ).rstrip()
 
 
+def pass_numbers(numbers: Sequence[int], limit: int = PASS_NUMBERS_SHOWN) -> str:
+    shown = ", ".join(f"#{n}" for n in numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+def _event_line(e: EventRow) -> str:
+    in_pass = f"  (pass #{e.pass_number})" if e.pass_number is not None else ""
+    return f"  {when(e.wall, '%H:%M:%S')}  {e.source:<4} {e.kind:<18} {e.detail}{in_pass}"
+
+
+def event_lines(groups: Sequence[EventGroup], session_uid: str) -> list[str]:
+    """Every notable event in time order, except that one recurring (more than
+    ``EVENT_GROUP_FIRST`` of the same kind and detail) is a block at its first time: its
+    count and passes, its first few, and where to find the rest."""
+    entries: list[tuple[float, list[str]]] = []
+    for g in groups:
+        if not g.more:
+            entries += [(e.wall, [_event_line(e)]) for e in g.first]
+            continue
+        passes = f", in passes {pass_numbers(g.pass_numbers)}" if g.pass_numbers else ""
+        head = f"  {g.source:<4} {g.kind:<18} {g.detail}".rstrip()
+        block = [f"{head} x{g.count}{passes}:"]
+        block += [
+            f"      {when(e.wall, '%H:%M:%S')}"
+            + (f"  pass #{e.pass_number}" if e.pass_number is not None else "")
+            for e in g.first
+        ]
+        block.append(
+            f"      ... {g.more} more: `smpctl logs show {session_uid[:8]} --json` lists every one"
+        )
+        entries.append((g.first[0].wall, block))
+    entries.sort(key=lambda entry: entry[0])
+    return [line for _wall, lines in entries for line in lines]
+
+
+def dose_lines(dose: SessionDose, zones: Sequence[str]) -> list[str]:
+    """Per zone in-skin strokes, punctures and punctures/cm² with the area they are over
+    and where it came from; for microneedling, the end point reached."""
+    if not dose.known:
+        return ["", "Dose: not recorded (no in-skin stroke counts in this session's passes)"]
+    end = dose.microneedling
+    out = [
+        "",
+        "Dose (punctures = in-skin strokes x needles, per cm² of the zone's area for this "
+        "session):",
+        f"{'zone':<6} {'in-skin':>9} {'punctures':>10} {'/cm²':>8} {'area cm²':>9} {'source':<8}"
+        + ("  end point" if end else ""),
+    ]
+    for zone in zones:
+        d = dose.zones.get(zone)
+        if d is None:
+            continue
+        point = dose.end_points.get(zone)
+        out.append(
+            (
+                f"{zone:<6} {count(d.in_skin_strokes):>9} {count(d.punctures):>10} "
+                f"{num(d.per_cm2, ',.1f'):>8} {d.area_cm2:>9g} {d.area_source:<8}"
+                + (f"  {point.words if point else 'not recorded'}" if end else "")
+            ).rstrip()
+        )
+    out.append(f"{'ALL':<6} {count(dose.in_skin_strokes):>9} {count(dose.punctures):>10}")
+    if dose.nano:
+        out.append(f"  {NANO_NOTE}")
+    return out
+
+
+def count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
 def show_text(review: SessionReview, *, passes: bool = False) -> str:
     s = review.session
     out = [
         f"Session {s.uid[:8]}  client {s.client} #{s.session_number}  "
+        f"{KIND_WORDS.get(s.kind, s.kind)}  "
         f"{when(s.started_wall)} -> {when(s.ended_wall)}  practitioner {s.practitioner or '-'}"
         + ("  SIMULATED" if s.simulated else "")
         + ("" if s.consent else "  NO CONSENT RECORDED")
@@ -68,18 +143,18 @@ def show_text(review: SessionReview, *, passes: bool = False) -> str:
     out += ["", ZONE_HEAD]
     out += [zone_line(r) for r in review.zones]
     out.append(zone_line(review.totals))
+    out += dose_lines(review.dose, [r.zone for r in review.zones])
     out += [
         "",
         "Events: " + (", ".join(f"{k} {v}" for k, v in review.event_counts.items()) or "none"),
     ]
-    for e in review.events:
-        in_pass = f"  (pass #{e.pass_number})" if e.pass_number is not None else ""
-        out.append(f"  {when(e.wall, '%H:%M:%S')}  {e.source:<4} {e.kind:<18} {e.detail}{in_pass}")
+    out += event_lines(review.event_groups, s.uid)
     out += ["", "Consumables:"]
     for c in review.consumables:
         expiry = f", expires {c.expiry}" if c.expiry else ""
+        needles = f" ({c.cartridge_kind}, {c.needles} needles)" if c.needles else ""
         out.append(
-            f"  {c.kind:<9} {c.description}  lot {c.lot}{expiry}  "
+            f"  {c.kind:<9} {c.description}{needles}  lot {c.lot}{expiry}  "
             f"(registered {when(c.registered_wall, '%H:%M')}, {c.passes} passes)"
         )
     if not review.consumables:
@@ -93,6 +168,7 @@ def show_text(review: SessionReview, *, passes: bool = False) -> str:
                 f"{when(x.started_wall, '%H:%M:%S')} {x.needle_s:6.1f} s {x.strokes or 0:>7,} st "
                 f"{num(x.mean_hz):>6} Hz  {x.outcome or 'open'}"
                 + (f"  flag {x.flag}" if x.flag else "")
+                + (f"  ! {'; '.join(why)}" if (why := attention(x)) else "")
             )
     return "\n".join(out)
 
@@ -104,12 +180,46 @@ def _cell(r: ZoneRow | None) -> str:
     return f"{r.passes}p {strokes} st {num(r.mean_hz, '.0f')}Hz {num(r.depth_mm, '.2f')}mm"
 
 
+def _dose_history(series: ZoneDoseSeries, sessions: Sequence[SessionColumn]) -> str:
+    """``punctures/cm²: #1 36.0, #3 40.1; cumulative 76.1 over 2 sessions; days between: 42``"""
+    bits: list[str] = []
+    if series.known:
+        cells = [
+            f"#{col.number} {num(d.per_cm2, ',.1f')}" + (f" ({e.words})" if e is not None else "")
+            for col, d, e in zip(
+                sessions, series.doses, series.end_points or [None] * len(sessions), strict=True
+            )
+            if d is not None and d.treated
+        ]
+        floor = "at least " if series.unknown_sessions else ""
+        unknown = (
+            f", {series.unknown_sessions} of them of unknown dose"
+            if series.unknown_sessions
+            else ""
+        )
+        bits.append(
+            f"{DOSE_UNIT}: {', '.join(cells)}; cumulative {floor}"
+            f"{series.cumulative_per_cm2:,.1f} over {len(series.treated)} session(s){unknown}"
+        )
+    if series.days_between:
+        bits.append("days between: " + ", ".join(str(d) for d in series.days_between))
+    return "; ".join(bits)
+
+
 def compare_text(c: ClientComparison) -> str:
     width = 26
     out = [f"Client {c.client}: {len(c.sessions)} session(s)"]
-    for s in c.sessions:
+    for before, s in zip([None, *c.sessions], c.sessions, strict=False):
         sim = "  SIMULATED" if s.simulated else ""
-        out.append(f"  #{s.number}  {s.uid[:8]}  {when(s.started_wall, '%Y-%m-%d')}{sim}")
+        after = (
+            f"  {s.days_since_previous} days after #{before.number}"
+            if before is not None and s.days_since_previous is not None
+            else ""
+        )
+        out.append(
+            f"  #{s.number}  {s.uid[:8]}  {when(s.started_wall, '%Y-%m-%d')}  "
+            f"{KIND_WORDS.get(s.kind, s.kind)}{after}{sim}"
+        )
     if not c.sessions:
         return "\n".join(out)
     out.append("")
@@ -124,6 +234,8 @@ def compare_text(c: ClientComparison) -> str:
             + z.status
             + scar
         )
+        if z.dose is not None and (line := _dose_history(z.dose, c.sessions)):
+            out.append(f"       {line}")
         for change in z.changes:
             out.append(f"       {change}")
         for reason in z.reasons:

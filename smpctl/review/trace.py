@@ -1,39 +1,162 @@
 """Speed traces: a pass's telemetry reduced to a few dozen points.
 
-``pass_trace`` reads at most ``MAX_CHUNKS`` of a pass's telemetry chunks, evenly spread,
-and decodes only the time and speed columns, so a report's cost per pass stays bounded
-however long the pass ran. ``trace_summary`` reads one pass in full (``logs pass``).
+A pass keeps its trace (48 points) in ``pass_traces`` when it ends; ``session_traces``
+reads every trace of a session in one query, so a report's cost per pass is one small row
+however long the pass ran. A pass without one (a journal from before traces were kept)
+falls back to ``pass_trace``: at most ``MAX_CHUNKS`` of its telemetry chunks, evenly spread,
+decoding only the time and speed columns. ``trace_summary`` reads one pass in full
+(``logs pass``).
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import statistics
 import struct
+import sys
 import zlib
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from smpctl import hard_limits
 from smpctl.journal import Journal
 from smpctl.journal.telemetry_codec import CODEC, FIELD_FORMATS, unpack_samples
+from smpctl.journal.trace_codec import TRACE_CODEC, TRACE_POINTS, TracePoint, decode_trace
 from smpctl.protocol import Status, Telemetry
 
+__all__ = [
+    "DRIFT_OK",
+    "MAX_CHUNKS",
+    "TRACE_POINTS",
+    "TraceColumns",
+    "TracePoint",
+    "TraceSummary",
+    "decode_columns",
+    "downsample",
+    "pass_trace",
+    "session_traces",
+    "trace_summary",
+]
+
 MAX_CHUNKS = 16
-TRACE_POINTS = 48
 DRIFT_OK = 0.05
 """Within 5 % of setpoint the dot heals as planned (the dashboard's gauge shows it green)."""
 _STEADY_MASK = int(Status.MOTOR_ON | Status.IN_RAMP)
 _STEADY = int(Status.MOTOR_ON)
 _SIZES = [struct.calcsize(f"<{c}") for c in FIELD_FORMATS]
 _T, _SPEED, _SETPOINT = 0, 2, 3
+_TRACE_POINT_SIZE = 8
+"""One point of ``TRACE_CODEC``, little-endian: u32 ms since the pass began, u16 centi-Hz
+measured speed, u16 centi-Hz setpoint (smpctl.journal.trace_codec; a test holds the two
+together). Read as arrays of u32 and u16 words: a C copy, no per-point unpacking."""
+_U32 = next(code for code in "IL" if array(code).itemsize == 4)
+_SWAP = sys.byteorder == "big"
 
 
-@dataclass(frozen=True)
-class TracePoint:
-    t_s: float
-    speed_hz: float
-    setpoint_hz: float
+@dataclass(frozen=True, slots=True)
+class TraceColumns:
+    """A trace as three columns in the codec's units (ms, centi-Hz): reducing and drawing
+    work on slices of these instead of building a point object per point."""
+
+    t_ms: Sequence[float]
+    speed_chz: Sequence[float]
+    setpoint_chz: Sequence[float]
+
+    def points(self) -> list[TracePoint]:
+        return [
+            TracePoint(t / 1000, speed / 100, setpoint / 100)
+            for t, speed, setpoint in zip(self.t_ms, self.speed_chz, self.setpoint_chz, strict=True)
+        ]
+
+    def reduced(self, points: int) -> TraceColumns:
+        """At most ``points`` points, each the mean speed over an equal share of the trace
+        (its first time, its last setpoint), as ``downsample`` reduces samples."""
+        n = len(self.t_ms)
+        if n <= points:
+            return self
+        t, speed, setpoint = self.t_ms, self.speed_chz, self.setpoint_chz
+        pairs = _buckets(n, points)
+        return TraceColumns(
+            [t[a] for a, _b in pairs],
+            [sum(speed[a:b]) / (b - a) for a, b in pairs],
+            [setpoint[b - 1] for _a, b in pairs],
+        )
+
+    @classmethod
+    def of_points(cls, points: Sequence[TracePoint]) -> TraceColumns:
+        return cls(
+            [p.t_s * 1000 for p in points],
+            [p.speed_hz * 100 for p in points],
+            [p.setpoint_hz * 100 for p in points],
+        )
+
+    @classmethod
+    def joined(cls, traces: Iterable[TraceColumns]) -> TraceColumns:
+        """Traces one after another on one time line (passes that share a chart segment)."""
+        t: list[float] = []
+        speed: list[float] = []
+        setpoint: list[float] = []
+        offset = 0.0
+        for trace in traces:
+            if not trace.t_ms:
+                continue
+            t.extend(x - trace.t_ms[0] + offset for x in trace.t_ms)
+            speed.extend(trace.speed_chz)
+            setpoint.extend(trace.setpoint_chz)
+            offset = t[-1] + 1.0
+        return cls(t, speed, setpoint)
+
+
+@functools.lru_cache(maxsize=512)
+def _buckets(n: int, points: int) -> tuple[tuple[int, int], ...]:
+    """(start, end) of ``points`` equal shares of ``n`` (a report asks the same few)."""
+    return tuple(itertools.pairwise(n * i // points for i in range(points + 1)))
+
+
+def decode_columns(data: bytes, codec: str) -> TraceColumns:
+    """A stored trace as columns: one decompress, then the same bytes seen as u32 and u16
+    words (times are every other u32; speeds and setpoints every fourth u16)."""
+    if codec != TRACE_CODEC:
+        return TraceColumns.of_points(decode_trace(data, codec))  # raises for unknown codecs
+    raw = zlib.decompress(data)
+    if len(raw) % _TRACE_POINT_SIZE:
+        raise ValueError(f"a {TRACE_CODEC} trace of {len(raw)} bytes")
+    words = array("H", raw)
+    times = array(_U32, raw)
+    if _SWAP:
+        words.byteswap()
+        times.byteswap()
+    return TraceColumns(times[0::2], words[2::4], words[3::4])
+
+
+def session_traces(
+    journal: Journal, session_uid: str, pass_uids: Iterable[str]
+) -> dict[str, TraceColumns]:
+    """The traces of ``pass_uids`` (passes of one session): every stored trace of the
+    session in one query; a pass without one reads its telemetry (``pass_trace``)."""
+    stored: dict[str, tuple[str, bytes]] = {
+        r["pass_uid"]: (r["codec"], r["data"])
+        for r in journal.store.query(
+            "SELECT pass_uid, codec, data FROM pass_traces WHERE session_uid = ? ORDER BY rowid",
+            (session_uid,),
+        )
+    }
+    out: dict[str, TraceColumns] = {}
+    for uid in pass_uids:
+        found = stored.get(uid)
+        columns = None
+        if found is not None:
+            try:
+                columns = decode_columns(found[1], found[0])
+            except (ValueError, zlib.error, struct.error):
+                columns = None  # a trace this release cannot read: its telemetry can
+        if columns is None:
+            columns = TraceColumns.of_points(pass_trace(journal, uid))
+        out[uid] = columns
+    return out
 
 
 def _columns(data: bytes, count: int, codec: str, wanted: Sequence[int]) -> list[tuple[int, ...]]:
@@ -129,7 +252,7 @@ class TraceSummary:
     trace: tuple[TracePoint, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "trace": [asdict(p) for p in self.trace]}
+        return {**asdict(self), "trace": [p._asdict() for p in self.trace]}
 
 
 def trace_summary(samples: Sequence[Telemetry]) -> TraceSummary:

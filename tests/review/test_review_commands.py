@@ -16,7 +16,8 @@ import pytest
 from smpctl.cli import main
 from smpctl.journal import Journal
 from smpctl.journal.schema import LATEST
-from smpctl.review import EVENT_COLUMNS, PASS_COLUMNS, SAMPLE_COLUMNS, filter_sessions
+from smpctl.review import EVENT_COLUMNS, PASS_COLUMNS, SAMPLE_COLUMNS, filter_sessions, summary
+from smpctl.review.accelerated import PlannedPass, SessionPlan, SessionRecorder
 from smpctl.review.replay import Replay
 from smpctl.zones import ZoneCode
 
@@ -76,6 +77,39 @@ def test_show_lists_faults_as_events_and_counts_the_routine_ones(
     assert data["event_counts"]["PEDAL_DOWN"] == data["totals"]["passes"] == 10
     hl = next(z for z in data["zones"] if z["zone"] == "HL")
     assert hl["interrupted"] == 1 and hl["flags"] == ["check"]
+
+
+def test_show_groups_an_event_that_recurs_and_json_keeps_every_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five stalls: the text shows each kind once with its count, its passes and the first
+    three; the JSON lists all fifteen events (a stall raises, stops and disarms), in time
+    order however many reads it takes to fetch them."""
+    monkeypatch.setattr(summary, "_IDS_PER_QUERY", 4)
+    path = tmp_path / "stalls.sqlite3"
+    recorder = SessionRecorder(seed=5)
+    plan = [PlannedPass("MID", 0.6, 0.5)] + [
+        PlannedPass("MID", 0.6, 0.5, stall=True) for _ in range(5)
+    ]
+    with Journal.open(path, wall=recorder.wall) as journal:
+        recorder.record(journal, SessionPlan("C-0500", 1, plan))
+    data = run_json(capsys, "logs", "show", "C-0500#1", "--passes", "--journal", str(path))
+    kinds = [e["kind"] for e in data["events"]]
+    assert kinds.count("FAULT_RAISED") == kinds.count("DISARMED") == 5 and len(kinds) == 15
+    walls = [e["wall"] for e in data["events"]]
+    assert walls == sorted(walls)
+    groups = {g["kind"]: g for g in data["event_groups"]}
+    assert groups["FAULT_RAISED"]["count"] == 5
+    assert groups["FAULT_RAISED"]["pass_numbers"] == [2, 3, 4, 5, 6]
+    assert data["event_counts"]["PEDAL_DOWN"] == 6
+    stalled = [p for p in data["passes"] if p["outcome"] == "interrupted_fault"]
+    assert len(stalled) == 5 and all("interrupted fault" in p["attention"] for p in stalled)
+
+    assert main(["logs", "show", "C-0500#1", "--journal", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert re.search(r"FAULT_RAISED +fault: STALL x5, in passes #2, #3, #4, #5, #6:", text)
+    assert text.count("pass #") == 3 * 3  # the first three of each of the three kinds
+    assert text.count("2 more: `smpctl logs show") == 3
 
 
 # ------------------------------------------------------------------ compare
@@ -289,9 +323,7 @@ def test_report_is_self_contained_and_shows_every_zone(
     argv = ["logs", "report", "C-0301#1", "-o", str(out), "--journal", str(three_sessions)]
     assert main(argv) == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    html = out.read_text()
-    parsed = _Collector()
-    parsed.feed(html)
+    html, parsed = parse_report(out)
     # nothing external: no scripts, links, images, frames, fonts or imports
     for tag, attrs in parsed.tags:
         assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag
@@ -304,18 +336,93 @@ def test_report_is_self_contained_and_shows_every_zone(
     assert "@import" not in css and "@font-face" not in css
     assert not re.search(r"url\((?!#)", css + html.replace("url(#cov)", ""))
     assert "@media print" in css
-    # every zone on the scalp map; treated zones in the table; a trace per pass
+    # every zone on the scalp map, in the table and with its strip of passes
     ids = {attrs.get("id") for _tag, attrs in parsed.tags}
     for zone in ZoneCode:
         assert f"map-{zone.value}" in ids
         assert f"zone-{zone.value}" in ids  # all ten were treated in session 1
+        assert f"passes-{zone.value}" in ids and f"strip-{zone.value}" in ids
     with Journal.open(three_sessions, writer=False) as journal:
         passes = journal.passes(sessions_of(three_sessions, "C-0301")[0])
-    traces = [a for t, a in parsed.tags if t == "svg" and a.get("class") == "trace"]
-    assert len(traces) == len(passes)
-    polylines = [a for t, a in parsed.tags if t == "polyline" and a.get("class") == "speed-line"]
-    assert len(polylines) == len(passes)
+    drawn = strips(parsed)
+    assert set(drawn) == {z.value for z in ZoneCode}
+    for name, (count, segments) in drawn.items():
+        assert count == sum(1 for p in passes if p.zone == name) == segments, name
     assert "SCR_FUE" in html and "CT-2291" in html and "PG-118" in html
+
+
+def strips(parsed: _Collector) -> dict[str, tuple[int, int]]:
+    """Per zone strip: the passes it says it holds, and the segments its speed line draws."""
+    out: dict[str, tuple[int, int]] = {}
+    zone = None
+    for tag, attrs in parsed.tags:
+        if tag == "svg" and attrs.get("class") == "strip":
+            zone = str(attrs["id"]).removeprefix("strip-")
+            out[zone] = (int(str(attrs["data-passes"])), 0)
+        elif tag == "path" and attrs.get("class") == "speed-line" and zone is not None:
+            out[zone] = (out[zone][0], str(attrs["d"]).count("M"))
+            zone = None
+    return out
+
+
+def parse_report(path: Path) -> tuple[str, _Collector]:
+    html = path.read_text()
+    parsed = _Collector()
+    parsed.feed(html)
+    return html, parsed
+
+
+def test_report_cards_only_the_passes_that_need_a_look(
+    three_sessions: Path, tmp_path: Path
+) -> None:
+    """Session 2's stalled, flagged hairline pass gets a card with its own trace and id;
+    the passes that ran as asked are counted in their zone's strip, not carded."""
+    out = tmp_path / "second.html"
+    argv = ["logs", "report", "C-0301#2", "-o", str(out), "--journal", str(three_sessions)]
+    assert main(argv) == 0
+    html, parsed = parse_report(out)
+    with Journal.open(three_sessions, writer=False) as journal:
+        passes = journal.passes(sessions_of(three_sessions, "C-0301")[1])
+    stalled = next(p for p in passes if p.outcome is not None and p.outcome.value.startswith("i"))
+    cards = [a["id"] for t, a in parsed.tags if t == "div" and a.get("class") == "pass bad"]
+    assert cards == [f"pass-{stalled.uid[:8]}"]
+    card = re.search(rf"<div class='pass bad' id='pass-{stalled.uid[:8]}'>.*?</div>", html)
+    assert card is not None
+    assert "interrupted fault" in card.group(0) and "flag: check" in card.group(0)
+    assert 'class="speed-line"' in card.group(0)
+    assert re.search(r"HL — hairline \(2 passes, 1 to look at\)", html)
+    assert "1 other pass ran as asked" in html
+    assert sum(count for count, _segments in strips(parsed).values()) == len(passes)
+    assert "smpctl logs pass PASS_ID" in html
+    # the fault, the stop and the disarm it caused, each in the events table
+    for kind in ("FAULT_RAISED", "MOTOR_STOPPED", "DISARMED"):
+        assert f"<td class=text>{kind}</td>" in html
+
+
+def test_a_report_on_a_journal_without_stored_traces_reads_them_from_telemetry(
+    three_sessions: Path, tmp_path: Path
+) -> None:
+    """Journals from before traces were kept have no pass_traces rows: the report draws
+    every pass's trace from its telemetry instead."""
+    old = tmp_path / "old.sqlite3"
+    with sqlite3.connect(three_sessions) as src, sqlite3.connect(old) as dst:
+        src.backup(dst)
+        assert dst.execute("DELETE FROM pass_traces").rowcount > 0
+    reports = {}
+    for name, path in (("stored", three_sessions), ("telemetry", old)):
+        out = tmp_path / f"{name}.html"
+        assert main(["logs", "report", "C-0301#2", "-o", str(out), "--journal", str(path)]) == 0
+        reports[name] = parse_report(out)
+    with Journal.open(old, writer=False) as journal:
+        passes = journal.passes(sessions_of(old, "C-0301")[1])
+    for _html, parsed in reports.values():
+        drawn = strips(parsed)
+        assert sum(count for count, _segments in drawn.values()) == len(passes)
+        assert all(count == segments for count, segments in drawn.values())
+    html = reports["telemetry"][0]
+    assert "no telemetry" not in html
+    card = re.search(r"<div class='pass bad'.*?</div>", html)
+    assert card is not None and 'class="speed-line"' in card.group(0)
 
 
 def test_report_marks_untreated_zones_on_the_map(three_sessions: Path, tmp_path: Path) -> None:
@@ -469,8 +576,13 @@ def test_every_command_works_on_the_dashboards_recording(
     assert records.count("sample") == sum(p.samples or 0 for p in passes)
     report = tmp_path / "dash.html"
     assert main(["logs", "report", "C-0142#1", "-o", str(report), *j]) == 0
-    html = report.read_text()
-    assert "LOT-991" in html and html.count('class="speed-line"') == len(passes)
+    html, parsed = parse_report(report)
+    assert "LOT-991" in html
+    drawn = strips(parsed)
+    assert set(drawn) == {"HL", "FRN", "CRN"}
+    assert all(count == segments == 1 for count, segments in drawn.values())
+    crown_card = re.search(rf"<div class='pass bad' id='pass-{crown.uid[:8]}'>.*?</div>", html)
+    assert crown_card is not None and "flag: flagged" in crown_card.group(0)
 
 
 def test_logs_list_filters_by_client_zone_and_kind(
