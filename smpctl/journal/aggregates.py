@@ -12,7 +12,9 @@ from .trace_codec import TraceBuilder, TracePoint
 
 _STEADY_MASK = int(Status.MOTOR_ON | Status.IN_RAMP)
 _STEADY = int(Status.MOTOR_ON)
+_SPEED = operator.itemgetter(2)
 _CURRENT = operator.itemgetter(4)
+_STATUS = operator.itemgetter(10)
 _TEMP = operator.itemgetter(6)
 
 
@@ -52,7 +54,11 @@ class PassAggregates:
         if self.first_strokes is None:
             self.first_strokes = samples[0].strokes
         self.samples += len(samples)
-        speeds = [s[2] for s in samples if s[10] & _STEADY_MASK == _STEADY]
+        every_speed = list(map(_SPEED, samples))
+        if all(st & _STEADY_MASK == _STEADY for st in set(map(_STATUS, samples))):
+            speeds = every_speed  # the common case: one status for the whole batch
+        else:
+            speeds = [s[2] for s in samples if s[10] & _STEADY_MASK == _STEADY]
         if speeds:
             self.steady += len(speeds)
             self.speed_sum += sum(speeds)
@@ -66,7 +72,7 @@ class PassAggregates:
         )
         self.max_temp = temp if self.max_temp is None else max(self.max_temp, temp)
         self.last = samples[-1]
-        self.trace.add(samples)
+        self.trace.add(samples, every_speed)
 
     @property
     def strokes(self) -> int | None:

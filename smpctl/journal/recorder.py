@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import logging
+import operator
 import queue
 import threading
 import time
@@ -41,6 +42,7 @@ log = logging.getLogger("smpctl.journal")
 
 _MOD = 1 << 32
 _HALF = 1 << 31
+_STATUS = operator.itemgetter(10)
 _PEDAL = int(Status.PEDAL_DOWN)
 _MOTOR = int(Status.MOTOR_ON)
 
@@ -379,7 +381,7 @@ class Recorder:
                 self._baseline = batch[j - 1] if j else self._baseline
                 batch = batch[j:]
                 continue
-            if all(s.status & _PEDAL for s in batch):
+            if all(st & _PEDAL for st in set(map(_STATUS, batch))):
                 self._add(p, batch)
                 return
             # the pedal is up in telemetry but no PEDAL_UP event came: close there

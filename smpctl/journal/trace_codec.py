@@ -68,7 +68,7 @@ class TraceBuilder:
         self._buckets: list[list[int]] = []
         self._fill = 0
 
-    def add(self, samples: Sequence[Telemetry]) -> None:
+    def add(self, samples: Sequence[Telemetry], speeds: Sequence[int] | None = None) -> None:
         """Whole runs of samples go into a bucket at once (sums in C), so the cost per
         sample stays a fraction of a microsecond on the recorder's hot path."""
         n = len(samples)
@@ -78,7 +78,8 @@ class TraceBuilder:
             self._t0 = samples[0][0]
         t0 = self._t0
         buckets = self._buckets
-        speeds = [s[2] for s in samples]
+        if speeds is None:
+            speeds = [s[2] for s in samples]
         i = 0
         while i < n:
             width = self._width
