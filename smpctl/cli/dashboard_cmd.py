@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from .args import add_clinic, add_journal, add_port, add_profiles_dir, resolve_port
+
+if TYPE_CHECKING:
+    from smpctl.profiles import LoadedProfile, ProfileLibrary
 
 DEFAULT_PROFILE = "smp-base"
 
@@ -17,7 +21,8 @@ def register(sub: Any) -> None:
         "--profile",
         default=DEFAULT_PROFILE,
         help=f"treatment profile applied per zone (default {DEFAULT_PROFILE}; 'none' to use "
-        "the pen's own setpoints)",
+        "the pen's own setpoints). It sets the start screen's session kind; every profile "
+        "found can be chosen there for a session of its kind (smp-base, mn-scalp ...)",
     )
     add_profiles_dir(p)
     add_clinic(p)
@@ -40,8 +45,11 @@ def run(args: argparse.Namespace) -> int:
     # bad profile or clinic files are refused here, before any pen is touched
     clinic = load_clinic(args.clinic)
     profile = None
+    profiles: list[LoadedProfile] = []
     if args.profile.lower() != "none":
-        profile = ProfileLibrary.default(args.profiles_dir).load(args.profile)
+        library = ProfileLibrary.default(args.profiles_dir)
+        profile = library.load(args.profile)
+        profiles = choosable_profiles(library, profile)
 
     url, simulated = resolve_port(args.port)
     if simulated:
@@ -68,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 journal=journal,
                 simulated=simulated,
                 profile=profile,
+                profiles=profiles,
                 clinic=clinic,
                 sync=background,
             ).run()
@@ -75,3 +84,20 @@ def run(args: argparse.Namespace) -> int:
             if background is not None:
                 background.stop()
     return 0
+
+
+def choosable_profiles(library: ProfileLibrary, launched: LoadedProfile) -> list[LoadedProfile]:
+    """Every profile on the search path that loads, for the start screen to offer by
+    session kind. One that does not load is left out and named here, before the screen
+    takes the terminal (``smpctl profiles check`` says what is wrong with it)."""
+    from smpctl.errors import SmpctlError
+
+    found = [launched]
+    for entry in library.entries():
+        if entry.name == launched.name:
+            continue
+        try:
+            found.append(library.load(entry.name))
+        except SmpctlError as exc:
+            print(f"smpctl: profile {entry.name} left out of the dashboard: {exc}", file=sys.stderr)
+    return found

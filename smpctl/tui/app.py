@@ -6,21 +6,25 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
+from rich.text import Text
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.driver import Driver
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, RichLog, Static
+from textual.widgets import Button, Input, RichLog, Static
 
 from smpctl.client import HostEvent, LinkEvent, LinkState, Notice, Pen
 from smpctl.clinic.background import BackgroundSync
 from smpctl.clinic.history import remote_history
+from smpctl.dose import ContactSettings, DoseState
 from smpctl.errors import SmpctlError
 from smpctl.journal import Journal, PassRecord, SessionSummary
+from smpctl.journal.doses import client_dose_history, client_uid_of
 from smpctl.profiles import (
     NO_CLINIC,
     AppliedProfile,
@@ -30,8 +34,8 @@ from smpctl.profiles import (
     limits_for,
     resolve,
 )
-from smpctl.protocol import Event, EventKind, SimAction, SimFault, Status, StopReason
-from smpctl.tui.alarms import STOP, AlarmBoard
+from smpctl.protocol import EventKind, SimAction, SimFault, Status, StopReason
+from smpctl.tui.alarms import STOP, WARN, AlarmBoard
 from smpctl.tui.calibration import Calibration, read_calibration
 from smpctl.tui.review import ReviewScreen
 from smpctl.tui.screens.end_session import EndSessionScreen
@@ -41,10 +45,22 @@ from smpctl.tui.screens.pen_info import PenInfoScreen
 from smpctl.tui.screens.session_start import SessionStartScreen
 from smpctl.tui.screens.treatment import TreatmentScreen
 from smpctl.tui.session_flow import (
+    DEFAULT_NEEDLES,
+    KIND_NAMES,
+    UNIT,
+    DoseAlarm,
     SessionForm,
     TreatmentSession,
+    ZoneDoseView,
     ZoneFigures,
+    days_text,
+    default_profile,
+    dose_bar,
+    dose_history_lines,
+    dose_shade,
+    dose_text,
     merge_sessions,
+    percent_of,
     sessions_of,
     zone_figures,
 )
@@ -54,6 +70,7 @@ from smpctl.tui.widgets.readouts import Readouts
 from smpctl.tui.widgets.scalp_map import ZONE_KEYS, ScalpMap, ZoneCell
 from smpctl.tui.widgets.speed_gauge import SpeedGauge
 from smpctl.tui.widgets.trend_plot import TrendPlot
+from smpctl.tui.widgets.zone_table import Cell, ZoneTable
 from smpctl.zones import ScarKind, ZoneCode
 
 INPUT_STOP_WINDOW_S = 0.3
@@ -64,6 +81,8 @@ ALIVE_LEASE_S = 0.3
 REFRESH_EVERY_S = 0.1
 PLOT_EVERY_S = 0.2
 FIGURES_EVERY_S = 1.0
+PEDAL_ECHO_S = 0.3
+"""Longer than the pen takes to report a simulated pedal press in its telemetry."""
 SCAR_CYCLE: tuple[ScarKind | None, ...] = (
     None,
     ScarKind.SCR_FUT,
@@ -96,13 +115,15 @@ class Dashboard(App[None]):
     BINDINGS = [
         Binding("space", "stop", "STOP", priority=True),
         Binding("a", "arm", "arm"),
-        Binding("k", "acknowledge", "ack alarms"),
+        Binding("k", "acknowledge", "ack"),
         Binding("s", "scar", "scar"),
         Binding("i", "pen_info", "pen"),
-        Binding("f", "flag", "flag pass"),
+        Binding("f", "flag", "flag"),
         Binding("n", "note", "note"),
-        Binding("e", "end_session", "end session"),
-        Binding("f3", "review", "review sessions"),
+        Binding("e", "end_session", "end"),
+        Binding("f3", "review", "review"),
+        Binding("d", "override_dose", "override ceiling"),
+        Binding("x", "end_point", "end point"),
         Binding("o", "override_calibration", "override calibration", show=False),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit_safely", "quit"),
@@ -128,12 +149,21 @@ class Dashboard(App[None]):
         wall: Callable[[], float] = time.time,
         initial_form: SessionForm | None = None,
         profile: LoadedProfile | None = None,
+        profiles: Sequence[LoadedProfile] = (),
         clinic: ClinicSettings = NO_CLINIC,
         sync: BackgroundSync | None = None,
     ) -> None:
         super().__init__()
         self.sync = sync
         self.profile = profile
+        """The profile in force: the one the dashboard was started with until a session
+        starts, then the one chosen for the session (of the session's kind)."""
+        self.launched_profile = profile
+        self.profiles: dict[str, LoadedProfile] = {p.name: p for p in profiles}
+        """The profiles a session may choose from (the start screen lists those of the
+        session's kind)."""
+        if profile is not None:
+            self.profiles.setdefault(profile.name, profile)
         self.clinic = clinic
         self.calibration: Calibration | None = None
         self.calibration_override: str | None = None
@@ -158,12 +188,14 @@ class Dashboard(App[None]):
         self._notice_cursor = 0
         self._t0_us: int | None = None
         self._pedal_sim = False
+        self._pedal_sent_at = -1e9
         self._session_line = ""
         self._profile_line = ""
         self._link_text: tuple[str, str] = ("—", "dim")
         self._link_text_at = -1e9
         self._figures: dict[str, ZoneFigures] = {}
         self._session_started = 0.0
+        self._next_form: SessionForm | None = None
         self.stopper = StopSender(lambda: self.pen, self._stop_failed, clock)
         self.refreshes = 0
 
@@ -188,10 +220,28 @@ class Dashboard(App[None]):
         self.call_from_thread(self._connected, pen, calibration)
 
     def _show_start(self) -> None:
-        self.push_screen(
-            SessionStartScreen(
-                self.simulated, self._history, today=self.today, initial=self._initial_form
-            )
+        self.push_screen(self._start_screen(self._initial_form))
+
+    def profile_kinds(self) -> dict[str, str]:
+        return {name: p.kind.value for name, p in self.profiles.items()}
+
+    def _start_screen(self, base: SessionForm | None) -> SessionStartScreen:
+        """The start screen, its kind and profile preset: the base form's, else the
+        profile the dashboard was started with (and its kind)."""
+        launched = self.launched_profile
+        form = replace(base) if base is not None else SessionForm()
+        if base is None and launched is not None:
+            form.kind = launched.kind.value
+            form.needle = DEFAULT_NEEDLES[form.kind]
+        if not form.profile:
+            preferred = launched.name if launched is not None else None
+            form.profile = default_profile(form.kind, self.profile_kinds(), preferred)
+        return SessionStartScreen(
+            self.simulated,
+            self._history,
+            today=self.today,
+            initial=form,
+            profile_kinds=self.profile_kinds(),
         )
 
     def _history(self, pseudonym: str) -> str:
@@ -210,7 +260,7 @@ class Dashboard(App[None]):
         for s in found[-6:]:
             day = dt.datetime.fromtimestamp(s.started_wall).strftime("%Y-%m-%d")
             sim = " (simulated)" if s.simulated else ""
-            lines.append(f"#{s.session_number} {day}{sim}: {s.passes} passes")
+            lines.append(f"#{s.session_number} {day} {KIND_NAMES[s.kind]}{sim}: {s.passes} passes")
         last = found[-1]
         figures = zone_figures(self._passes_of(last))
         if figures:
@@ -224,6 +274,12 @@ class Dashboard(App[None]):
                         f"  {zone.value:6} {f.passes:3d} passes {f.strokes:7d} strokes "
                         f"{mean:>7} {depth:>8}"
                     )
+        client_uid = client_uid_of(self.journal, pseudonym.strip())
+        if client_uid is not None:
+            doses = dose_history_lines(client_dose_history(self.journal, client_uid), self.today())
+            if doses:
+                lines.append(f"\nDose per zone over all sessions ({UNIT}):")
+                lines.extend(doses)
         next_number = max(s.session_number for s in found) + 1
         lines.append(f"\nThis would be session {next_number}.")
         return "\n".join(lines)
@@ -254,13 +310,26 @@ class Dashboard(App[None]):
         if pen is None:
             self.notify("The pen is not connected yet.", severity="error")
             return
+        form = message.form
+        profile = self.profiles.get(form.profile) if form.profile else None
+        if form.profile and profile is None:
+            self.notify(f"No profile named {form.profile!r}.", severity="error", timeout=8)
+            return
         try:
-            self.session = TreatmentSession.start(
-                self.journal, pen, message.form, simulated=self.simulated, today=self.today
+            session = TreatmentSession.start(
+                self.journal,
+                pen,
+                form,
+                simulated=self.simulated,
+                today=self.today,
+                profile=profile,
+                contact=self._contact_settings(pen),
             )
         except SmpctlError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
+        self.session = session
+        self.profile = profile
         self.zone = None
         self.scar = None
         self._figures = {}
@@ -269,7 +338,32 @@ class Dashboard(App[None]):
         self.calibration_override = None
         self._session_started = self.clock()
         self.status_message = "Session open. Choose a zone (1…0), then a to arm."
-        self.switch_screen(TreatmentScreen(self.board, self.simulated))
+        self.switch_screen(
+            TreatmentScreen(self.board, self.simulated, microneedling=session.microneedling)
+        )
+        for warning in session.interval_warnings:
+            # not a block: the alarm comes back through the notices, the recorder journals it
+            pen.post(
+                "dose_interval_warning",
+                warning.message,
+                alarm=WARN,
+                zone=warning.zone.value,
+                last_treated=warning.last_treated.isoformat(),
+                today=warning.today.isoformat(),
+                min_interval_days=warning.min_interval_days,
+                earliest=warning.earliest.isoformat(),
+            )
+
+    def _contact_settings(self, pen: Pen) -> ContactSettings | None:
+        """The pen's skin-contact calibration in force, if any (else the detector learns
+        its baseline online)."""
+        from smpctl.calibration.contact import contact_settings
+
+        try:
+            return contact_settings(self.journal, pen.serial, self.today())
+        except SmpctlError as exc:
+            self.notify(f"Contact calibration not used: {exc}", severity="warning", timeout=8)
+            return None
 
     def _connect_failed(self, message: str) -> None:
         self.status_message = f"Could not connect: {message}"
@@ -314,7 +408,43 @@ class Dashboard(App[None]):
             self._notice_cursor = notices.cursor
             for notice in notices.items:
                 self._on_notice(notice)
+        self._guard_dose()
         self._update_treatment()
+
+    def _guard_dose(self) -> None:
+        """The dose guard, on every screen (a dialog may be open while the needle runs):
+        NEAR warns once, a ceiling on the zone being treated stops the needle."""
+        session = self.session
+        if session is None:
+            return
+        session.reload()  # only when the recorder said a pass opened or closed
+        for alarm in session.dose_alarms(self.zone):
+            if alarm.stops:
+                self.stopper.trigger()  # the same path as the STOP key
+                self.status_message = (
+                    f"STOPPED: {alarm.zone} is at its dose limit. Choose another zone"
+                    + (
+                        ", or d overrides with a reason."
+                        if alarm.kind == "dose_ceiling_stop"
+                        else "."
+                    )
+                )
+            self._post_dose(alarm)
+
+    def _post_dose(self, alarm: DoseAlarm) -> None:
+        """Raised as an alarm through the notices (the recorder journals the same event)."""
+        pen = self.pen
+        if pen is None:
+            self.board.raise_host(alarm.severity, alarm.message, self.clock())
+            return
+        pen.post(
+            alarm.kind,
+            alarm.message,
+            alarm=alarm.severity,
+            zone=alarm.zone,
+            per_cm2=round(alarm.per_cm2, 3),
+            limit_per_cm2=alarm.limit_per_cm2,
+        )
 
     def _on_notice(self, notice: Notice) -> None:
         now = self.clock()
@@ -322,8 +452,6 @@ class Dashboard(App[None]):
         for log in self.screen.query("#event-log").results(RichLog):
             stamp = time.strftime("%H:%M:%S", time.localtime(self.wall()))
             log.write(f"{stamp} {describe(notice)}")
-        if isinstance(notice, Event) and notice.kind == EventKind.PEDAL_UP:
-            self._pedal_sim = False
         if isinstance(notice, LinkEvent) and notice.kind.value == "reconnected":
             self._t0_us = None
             for plot in self.screen.query(TrendPlot):
@@ -369,8 +497,16 @@ class Dashboard(App[None]):
         if profile_line != self._profile_line:
             self._profile_line = profile_line
             screen.query_one("#pass-line", Static).update(profile_line)
-        done = {ZoneCode(z) for z in self._figures}
-        screen.query_one(ScalpMap).show(self.zone, done, self.scar.value if self.scar else None)
+        doses = self._show_doses(screen)
+        done = {ZoneCode(z) for z in self._figures if z in ZoneCode.__members__}
+        shades = {}
+        for zone, view in doses.items():
+            shade = dose_shade(view.check)
+            if shade is not None and zone in ZoneCode.__members__:
+                shades[ZoneCode(zone)] = shade
+        screen.query_one(ScalpMap).show(
+            self.zone, done, self.scar.value if self.scar else None, shades
+        )
         screen.query_one(AlarmPanel).sync()
         zone = f"zone {self.zone.value} ({self.zone.label})" if self.zone else "no zone chosen"
         scar = f" + scar {self.scar.value}" if self.scar else ""
@@ -379,7 +515,8 @@ class Dashboard(App[None]):
             mins, secs = divmod(int(self.clock() - self._session_started), 60)
             hours, mins = divmod(mins, 60)
             form = self.session.form
-            clock = f"{form.client} #{form.session_number} {hours}:{mins:02d}:{secs:02d} · "
+            kind = " MN" if form.microneedling else ""
+            clock = f"{form.client} #{form.session_number}{kind} {hours}:{mins:02d}:{secs:02d} · "
         status = self.status_message
         if pen is not None and pen.state is LinkState.LOST:
             status = (
@@ -392,41 +529,96 @@ class Dashboard(App[None]):
             screen.query_one("#session-line", Static).update(line)
 
     def _refresh_figures(self) -> None:
+        """Once a second, whatever the recorder reported: flags and notes change the
+        figures too, and a record written by another path is picked up."""
         session = self.session
-        screen = self.screen
-        if session is None or not isinstance(screen, TreatmentScreen) or not screen.is_mounted:
-            return
-        figures = session.figures()
-        if figures == self._figures and screen.query_one(DataTable).row_count:
-            return
-        self._figures = figures
-        table = screen.query_one(DataTable)
-        table.clear()
+        if session is not None:
+            session.meter.mark_stale()
+
+    def _show_doses(self, screen: TreatmentScreen) -> dict[str, ZoneDoseView]:
+        """The zone table (cells redrawn only when they change); returns the dose views
+        for the scalp map."""
+        session = self.session
+        table = screen.query_one(ZoneTable)
+        if session is None:
+            return {}
+        self._figures = figures = session.reload()
+        doses = session.meter.per_cm2()
         previous = session.previous_figures
+        views: dict[str, ZoneDoseView] = {}
+        rows: dict[str, dict[str, Cell]] = {}
         for zone in ZoneCode:
-            now = figures.get(zone.value)
-            last = previous.get(zone.value)
-            if now is None and last is None:
+            z = zone.value
+            now, last, history = figures.get(z), previous.get(z), session.history.get(z)
+            per_cm2 = doses.get(z)
+            treated_before = history is not None and history.sessions > 0
+            if now is None and last is None and per_cm2 is None and not treated_before:
                 continue
-            last_text = (
-                f"{last.passes} passes, {last.strokes} strokes"
-                + (f", {last.mean_hz:.0f} Hz" if last.mean_hz else "")
-                if last
-                else "—"
-            )
-            if now is None:
-                table.add_row(zone.value, "0", "0", "0", "—", "—", "", last_text)
-                continue
-            table.add_row(
-                zone.value,
-                str(now.passes),
-                f"{now.needle_s:.0f}",
-                str(now.strokes),
-                f"{now.mean_hz:.1f}" if now.mean_hz else "—",
-                f"{now.depth_mm:.2f}" if now.depth_mm is not None else "—",
-                f"{now.flags}⚑" if now.flags else "",
-                last_text,
-            )
+            view = session.dose_view(z, per_cm2 or 0.0)
+            views[z] = view
+            rows[z] = {
+                **self._figure_cells(z, now, last),
+                **self._dose_cells(view, session.guard.overrides.get(z) is not None),
+            }
+            point = session.end_points.get(z)
+            rows[z]["end_point"] = point.short if point is not None else "—"
+        table.show(rows)
+        return views
+
+    @staticmethod
+    def _figure_cells(
+        zone: str, now: ZoneFigures | None, last: ZoneFigures | None
+    ) -> dict[str, Cell]:
+        last_text = f"{last.passes}p {last.strokes}st" if last else "—"
+        if now is None:
+            return {
+                "zone": zone,
+                "passes": "0",
+                "needle_s": "0",
+                "strokes": "0",
+                "mean_hz": "—",
+                "depth": "—",
+                "flags": "",
+                "last": last_text,
+            }
+        return {
+            "zone": zone,
+            "passes": str(now.passes),
+            "needle_s": f"{now.needle_s:.0f}",
+            "strokes": str(now.strokes),
+            "mean_hz": f"{now.mean_hz:.1f}" if now.mean_hz else "—",
+            "depth": f"{now.depth_mm:.2f}" if now.depth_mm is not None else "—",
+            "flags": f"{now.flags}⚑" if now.flags else "",
+            "last": last_text,
+        }
+
+    @staticmethod
+    def _dose_cells(view: ZoneDoseView, overridden: bool) -> dict[str, Cell]:
+        per = view.per_cm2
+        cells: dict[str, Cell] = {
+            "per_cm2": dose_text(per),
+            "total": dose_text(view.total_per_cm2),
+            "treated": days_text(view.days_since),
+        }
+        c = view.check
+        if c is None:
+            cells["bar"] = Text("—", "dim")
+            return cells
+        percent = percent_of(c.per_cm2, c.target_per_cm2)
+        bar = dose_bar(c.fraction_of_target, 8)
+        if c.state is DoseState.AT_CEILING:
+            # overridden: still red, no longer the alarm colours
+            label_style = "bold red" if overridden else "bold white on red"
+            cells["bar"] = Text.assemble((bar, "bold red"), " ", (f"{percent:3d}%", label_style))
+            return cells
+        if c.state is DoseState.NEAR:
+            style = "bold yellow"
+        elif c.target_reached:
+            style = "bold green"
+        else:
+            style = "cyan"
+        cells["bar"] = Text(f"{bar} {percent:3d}%", style)
+        return cells
 
     def _redraw_plot(self) -> None:
         for plot in self.screen.query(TrendPlot):
@@ -536,7 +728,10 @@ class Dashboard(App[None]):
             return
         self.zone = zone
         self.session.set_zone(zone, self.scar)
-        self.status_message = f"Zone {zone.value}. Press a to arm."
+        refusal = self.session.dose_refusal(zone)
+        self.status_message = (
+            f"Zone {zone.value}. Press a to arm." if refusal is None else f"{refusal}."
+        )
         self._apply_profile()
 
     def on_zone_cell_chosen(self, message: ZoneCell.Chosen) -> None:
@@ -590,7 +785,12 @@ class Dashboard(App[None]):
         self.applied = applied
         r = applied.resolved
         if (r.zone, r.scar) == (self.zone, self.scar):
-            self.status_message = f"{r.zone.value}: profile applied. Press a to arm."
+            refusal = self.session.dose_refusal(r.zone) if self.session is not None else None
+            self.status_message = (
+                f"{r.zone.value}: profile applied. Press a to arm."
+                if refusal is None
+                else f"{r.zone.value}: {refusal}."
+            )
 
     def _apply_failed(self, zone: ZoneCode, message: str) -> None:
         self._applying = False
@@ -608,10 +808,15 @@ class Dashboard(App[None]):
             return f"profile {self.profile.name}: not applied yet"
         r = a.resolved
         mode = r.run_mode if isinstance(r.run_mode, str) else str(r.run_mode)
+        dose = (
+            f" · target {r.dose.target_per_cm2:g}, ceiling {r.dose.ceiling_per_cm2:g} /cm²"
+            if r.dose is not None
+            else ""
+        )
         return (
             f"{r.profile} · {r.zone.value}{' +' + r.scar.value if r.scar else ''} s{r.session} · "
-            f"{r.needle} {r.needle_diameter_mm:g} · {r.speed_hz:g} Hz · stroke {r.stroke_mm:g} · "
-            f"depth {r.depth_mm:g} mm · {mode}"
+            f"{r.cartridge_text} · {r.speed_hz:g} Hz · stroke {r.stroke_mm:g} · "
+            f"depth {r.depth_mm:g} mm · {mode}{dose}"
         )
 
     def action_flag(self) -> None:
@@ -660,6 +865,74 @@ class Dashboard(App[None]):
         )
         self.notify("Calibration override recorded in the journal.", severity="warning")
 
+    def action_override_dose(self) -> None:
+        """`d`: go on past the chosen zone's dose ceiling this session, with a reason that
+        is recorded. The hard maximum is never overridden."""
+        session, zone = self.session, self.zone
+        if session is None or zone is None:
+            self.notify("Choose the zone at its ceiling first.", severity="warning")
+            return
+        per_cm2 = session.meter.per_cm2().get(zone.value, 0.0)
+        stop = session.guard.overridable(zone.value, per_cm2)
+        if stop is None:
+            refusal = session.guard.refusal(zone.value, per_cm2)
+            self.notify(
+                refusal or f"{zone.value} is not at its ceiling: nothing to override.",
+                severity="error" if refusal else "information",
+                timeout=8,
+            )
+            return
+        self.push_screen(
+            NoteScreen(
+                f"Go past {zone.value}'s ceiling of {stop.limit_per_cm2:g} {UNIT} this "
+                "session — why?",
+                "e.g. scar tissue took little pigment; client consulted and agrees",
+            ),
+            lambda reason: self._save_dose_override(zone, reason),
+        )
+
+    def _save_dose_override(self, zone: ZoneCode, reason: str | None) -> None:
+        session, pen = self.session, self.pen
+        if reason is None or session is None or pen is None:
+            return
+        per_cm2 = session.meter.per_cm2().get(zone.value, 0.0)
+        stop = session.guard.overridable(zone.value, per_cm2)
+        if stop is None:
+            return
+        session.guard.override(zone.value, reason)
+        # recorded in the journal through the notice stream (the recorder keeps host events)
+        pen.post(
+            "dose_override",
+            f"dose ceiling on {zone.value} overridden at {per_cm2:.0f} {UNIT}: {reason}",
+            zone=zone.value,
+            reason=reason,
+            per_cm2=round(per_cm2, 3),
+            ceiling=stop.limit_per_cm2,
+            hard_max=session.guard.hard_max_per_cm2,
+        )
+        self.status_message = (
+            f"{zone.value}: ceiling overridden (recorded). Press a to re-arm; the hard maximum "
+            f"of {session.guard.hard_max_per_cm2:g} {UNIT} still stops it."
+        )
+        self.notify("Ceiling override recorded in the journal.", severity="warning")
+
+    def action_end_point(self) -> None:
+        """`x` (microneedling): the end point reached on the chosen zone, cycling none →
+        erythema → pinpoint bleeding."""
+        session, zone = self.session, self.zone
+        if session is None or zone is None:
+            self.notify("Choose a zone first.", severity="warning")
+            return
+        if not session.microneedling:
+            self.notify("End points are recorded in microneedling sessions.", severity="warning")
+            return
+        try:
+            point = session.next_end_point(zone)
+        except SmpctlError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.status_message = f"{zone.value}: end point {point.words} recorded (x changes it)."
+
     def action_note(self) -> None:
         if self.session is None:
             return
@@ -686,13 +959,22 @@ class Dashboard(App[None]):
         self.action_stop()
         self.session = None
         summary = session.end()
-        title = f"client {session.form.client}, session {session.form.session_number}"
-        self.push_screen(EndSessionScreen(title, summary), self._after_end)
+        form = session.form
+        title = f"client {form.client}, {KIND_NAMES[form.kind]} session {form.session_number}"
+        self._next_form = SessionForm(
+            practitioner=form.practitioner,
+            kind=form.kind,
+            profile=form.profile,
+            needle=DEFAULT_NEEDLES[form.kind],
+        )
+        self.push_screen(
+            EndSessionScreen(title, summary, microneedling=session.microneedling), self._after_end
+        )
 
     def _after_end(self, _result: None) -> None:
         self.zone = None
         self.scar = None
-        self.switch_screen(SessionStartScreen(self.simulated, self._history, today=self.today))
+        self.switch_screen(self._start_screen(self._next_form))
 
     def action_acknowledge(self) -> None:
         n = self.board.acknowledge_all()
@@ -743,7 +1025,14 @@ class Dashboard(App[None]):
             self.call_from_thread(self.notify, f"Simulator: {exc}", severity="error")
 
     def action_pedal(self) -> None:
+        """Press or release the simulated pedal: the opposite of what the pen reports, or of
+        the last press if the pen cannot have shown it yet (a PEDAL_UP of the pass before,
+        read a refresh late, must not turn the next release into a press)."""
+        now = self.clock()
+        if now - self._pedal_sent_at > PEDAL_ECHO_S:
+            self._pedal_sim = self._pedal_is_down()
         self._pedal_sim = not self._pedal_sim
+        self._pedal_sent_at = now
         self._sim(SimAction.PEDAL, int(self._pedal_sim))
 
     def action_sim_fault(self, which: str) -> None:

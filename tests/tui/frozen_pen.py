@@ -21,7 +21,7 @@ from smpctl.client import (
     PenLimits,
     Ring,
 )
-from smpctl.protocol import CalibrationKey, Capability, SimAction, Status, Telemetry
+from smpctl.protocol import Ack, CalibrationKey, Capability, SimAction, Status, Telemetry
 
 LIMITS = PenLimits(
     max_speed_hz=150.0,
@@ -42,6 +42,8 @@ IDENTITY = PenIdentity(
     protocol_version="1.0",
     capabilities=Capability.SIMULATED
     | Capability.DEPTH_MOTOR
+    | Capability.STROKE_ADJUST
+    | Capability.PULSED_MODE
     | Capability.BATTERY
     | Capability.TEMPERATURE
     | Capability.CURRENT_SENSE,
@@ -243,6 +245,19 @@ class FrozenPen:
     def set_telemetry_rate(self, hz: int) -> int:
         self._record("set_telemetry_rate", hz)
         return hz
+
+    def execute(self, command: Any) -> Ack:
+        """A command as a value (profiles apply this way): acknowledged as sent."""
+        self._record("execute", command)
+        value = next(
+            (
+                int(getattr(command, name))
+                for name in ("speed_chz", "stroke_um", "depth_um")
+                if hasattr(command, name)
+            ),
+            0,
+        )
+        return Ack(0, 0, value)
 
     def read_config(self, key: Any) -> int:
         self._record("read_config", key)

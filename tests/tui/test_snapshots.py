@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Input
 
 from smpctl.client import HostEvent, Pen
 from smpctl.journal import Journal, Outcome
+from smpctl.profiles import LoadedProfile, ProfileLibrary
 from smpctl.protocol import Event, EventKind, Fault
 from smpctl.tui.app import Dashboard
 from smpctl.tui.screens.treatment import TreatmentScreen
@@ -47,6 +48,10 @@ RETURNING = SessionForm(
     pigment_lot="PG-77",
     consent=True,
 )
+
+LIBRARY = ProfileLibrary.default(None)
+PROFILES: tuple[LoadedProfile, ...] = tuple(LIBRARY.load(name) for name in LIBRARY.names())
+SMP_BASE = next(p for p in PROFILES if p.name == "smp-base")
 
 RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
 SnapCompare = Callable[..., bool]
@@ -83,6 +88,7 @@ def record_pass(
     strokes: int,
     mean_hz: float,
     depth_mm: float,
+    in_skin: int | None = None,
     outcome: Outcome = Outcome.COMPLETE,
 ) -> str:
     """A finished pass written straight into the journal, with fixed wall times."""
@@ -106,6 +112,7 @@ def record_pass(
             "depth_mm": depth_mm,
         },
         events=[],
+        in_skin_strokes=in_skin,
     )
     return uid
 
@@ -119,10 +126,10 @@ def returning_client(journal: Journal, wall: SettableClock) -> Journal:
     journal.register_cartridge("1RL 0.20", "LOT-880", "2027-01-31")
     journal.register_pigment("SMP Dark 2", "1:3", "PG-70")
     t = LAST_VISIT + 60
-    for zone, seconds, strokes, hz in (
-        (ZoneCode.HL, 42.0, 4100, 97.6),
-        (ZoneCode.HL, 35.0, 3380, 98.1),
-        (ZoneCode.FRN, 51.0, 5020, 99.2),
+    for zone, seconds, strokes, in_skin, hz in (
+        (ZoneCode.HL, 42.0, 4100, 2400, 97.6),
+        (ZoneCode.HL, 35.0, 3380, 1900, 98.1),
+        (ZoneCode.FRN, 51.0, 5020, 3000, 99.2),
     ):
         record_pass(
             journal,
@@ -133,6 +140,7 @@ def returning_client(journal: Journal, wall: SettableClock) -> Journal:
             strokes=strokes,
             mean_hz=hz,
             depth_mm=1.0,
+            in_skin=in_skin,
         )
         t += seconds + 20
     wall.t = t
@@ -144,6 +152,7 @@ def returning_client(journal: Journal, wall: SettableClock) -> Journal:
 def make_app(
     journal: Journal, pen: FrozenPen, clock: SettableClock, form: SessionForm | None
 ) -> Dashboard:
+    """Started with smp-base, every shipped profile to choose from."""
     return Dashboard(
         lambda: cast(Pen, pen),
         journal=journal,
@@ -152,6 +161,8 @@ def make_app(
         today=lambda: TODAY,
         wall=lambda: time.mktime(LOG_TIME),  # event-log stamps read 12:34:56 in any time zone
         initial_form=form,
+        profile=SMP_BASE,
+        profiles=PROFILES,
     )
 
 
@@ -192,29 +203,34 @@ def treatment(
         pen_uid = session.recorder.pen_uid
         assert pen_uid is not None
         t = THIS_VISIT + 120
-        record_pass(
+        record_pass(  # HL past its target of 200 punctures/cm² (30 cm², 1RL)
             app.journal,
             pen_uid,
             ZoneCode.HL,
             start=t,
-            seconds=38.0,
-            strokes=3710,
+            seconds=98.0,
+            strokes=9710,
             mean_hz=99.0,
             depth_mm=1.05,
+            in_skin=6300,
         )
-        record_pass(
+        record_pass(  # TMP_L near its ceiling of 600 (15 cm²): 560/cm², a WARN
             app.journal,
             pen_uid,
             ZoneCode.TMP_L,
-            start=t + 60,
-            seconds=12.0,
-            strokes=1150,
+            start=t + 120,
+            seconds=95.0,
+            strokes=9300,
             mean_hz=95.8,
             depth_mm=1.1,
+            in_skin=8400,
             outcome=Outcome.INTERRUPTED_FAULT,
         )
         app.journal.flag_pass("flagged")
+        # the dose warning comes first, whenever the dashboard reads the passes back
+        await until(pilot, lambda: any("TMP_L at 93 %" in a.text for a in app.board.active))
         app.action_zone("FRN")
+        await until(pilot, lambda: app.applied is not None)
         # the trend is fed with the pedal up, so the session's recorder opens no pass
         # (that would stamp the real wall clock into the table)
         pen.feed(wavy_trend(9000, status=ARMED_PEDAL_UP))
@@ -232,7 +248,7 @@ def treatment(
         clock.t += 12 * 60 + 34
         table = app.screen.query_one("#zone-table", DataTable)
         await until(pilot, lambda: table.row_count == 3)
-        await until(pilot, lambda: bool(app.board.active))
+        await until(pilot, lambda: len(app.board.active) == 2)
         await settled(pilot, app)
         for plot in app.screen.query(TrendPlot):
             plot.redraw()
@@ -264,6 +280,23 @@ def test_session_start_screen_refuses_an_expired_cartridge(
     assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: on_start_screen(p, app))
 
 
+def test_session_start_screen_for_microneedling_names_the_form_problems(
+    snap_compare: SnapCompare, returning_client: Journal
+) -> None:
+    """No pigment asked; the profile list is the microneedling ones; a needle count that
+    is not the kind's and an impossible area are named before anything is recorded."""
+    form = replace(
+        RETURNING,
+        kind="microneedling",
+        profile="mn-scalp",
+        needle="36-pin",
+        cartridge_needles="12",
+        areas="HL=28, CRN=0",
+    )
+    app = make_app(returning_client, FrozenPen(), SettableClock(1000.0), form)
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: on_start_screen(p, app))
+
+
 def test_treatment_screen_with_a_running_needle_and_a_warning(
     snap_compare: SnapCompare, returning_client: Journal
 ) -> None:
@@ -291,6 +324,70 @@ def test_end_session_summary(snap_compare: SnapCompare, returning_client: Journa
     app = make_app(returning_client, pen, clock, RETURNING)
     run_before = treatment(pen, clock, running=False, then=("e",))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-    # ending stopped the pen first (STOP, then disarm)
+    # ending stopped the pen first (STOP, then disarm; applying the profile stopped it too)
     sent = [name for name, _args in pen.calls if name in ("stop", "disarm")]
-    assert sent[:2] == ["stop", "disarm"]
+    assert sent[-2:] == ["stop", "disarm"]
+
+
+def test_treatment_screen_of_a_microneedling_session_with_end_points(
+    snap_compare: SnapCompare, journal: Journal, wall: SettableClock
+) -> None:
+    """A 12-pin on the crown at 70 % of mn-scalp's target with erythema reached, the
+    mid-scalp at its ceiling: end points in the table, the map shaded, no pigment."""
+    wall.t = THIS_VISIT
+    pen, clock = FrozenPen(), SettableClock(1000.0)
+    form = SessionForm(
+        client="C-0300",
+        session_number=2,
+        practitioner="AB",
+        needle="12-pin",
+        cartridge_needles="12",
+        cartridge_lot="LOT-12",
+        cartridge_expiry="2027-06-30",
+        consent=True,
+        kind="microneedling",
+        profile="mn-scalp",
+    )
+    app = make_app(journal, pen, clock, form)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, lambda: app.pen is not None)
+        await settled(pilot, app)
+        await pilot.click("#start-button")
+        await until(pilot, lambda: isinstance(app.screen, TreatmentScreen))
+        session = app.session
+        assert session is not None and session.recorder is not None
+        pen_uid = session.recorder.pen_uid
+        assert pen_uid is not None
+        t = THIS_VISIT + 120
+        for zone, in_skin in ((ZoneCode.CRN, 875), (ZoneCode.MID, 2000)):
+            # CRN 875 × 12 / 60 = 175/cm² (70 % of 250); MID 2000 × 12 / 80 = 300, its ceiling
+            record_pass(
+                app.journal,
+                pen_uid,
+                zone,
+                start=t,
+                seconds=14.0,
+                strokes=in_skin + 300,
+                mean_hz=110.0,
+                depth_mm=0.8,
+                in_skin=in_skin,
+            )
+            t += 60
+        await until(pilot, lambda: "MID" in app._figures)
+        for zone, presses in ((ZoneCode.CRN, 1), (ZoneCode.MID, 2)):
+            app.zone = zone
+            for _ in range(presses):
+                app.action_end_point()
+        app.action_zone("CRN")
+        await until(pilot, lambda: app.applied is not None and not app._applying)
+        pen.feed(wavy_trend(9000, status=ARMED_PEDAL_UP))
+        pen.latest = sample(9000, speed_hz=0.0, current_a=0.05, status=ARMED_PEDAL_UP)
+        clock.t += 9 * 60 + 5
+        await settled(pilot, app)
+        for plot in app.screen.query(TrendPlot):
+            plot.redraw()
+        await pilot.pause()
+        await settled(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

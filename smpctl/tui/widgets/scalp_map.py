@@ -1,6 +1,9 @@
-"""The scalp seen from above, zone by zone: the active zone lit, done zones marked."""
+"""The scalp seen from above, zone by zone: the active zone lit, each zone shaded by this
+session's dose against its target, done zones marked."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from textual.app import ComposeResult
 from textual.containers import Grid
@@ -33,6 +36,26 @@ ZONE_KEYS: dict[str, ZoneCode] = {
 }
 KEY_OF = {zone: key for key, zone in ZONE_KEYS.items()}
 
+BANDS: tuple[tuple[str, str, str], ...] = (
+    ("low", "#23507a", "<50%"),
+    ("mid", "#2b7a78", "<100%"),
+    ("target", "#2e7d32", "reached"),
+    ("near", "#a66a00", "near ceiling"),
+    ("ceiling", "#b71c1c", "at ceiling"),
+)
+"""Dose band -> background colour (the same in app.tcss) and its legend words."""
+LEGEND = "\n".join(
+    (
+        "dose/target "
+        + " ".join(f"[white on {colour}] [/]{words}" for _b, colour, words in BANDS[:3]),
+        "            "
+        + " ".join(f"[white on {colour}] [/]{words}" for _b, colour, words in BANDS[3:]),
+    )
+)
+
+Shade = tuple[str, int]
+"""(dose band, whole tens of % of the target), e.g. ("mid", 60)."""
+
 
 class ZoneCell(Static):
     class Chosen(Message):
@@ -59,17 +82,29 @@ class ScalpMap(Grid):
 
     _shown: tuple[object, ...] | None = None
 
-    def show(self, active: ZoneCode | None, done: set[ZoneCode], scar: str | None) -> None:
-        state = (active, frozenset(done), scar)
+    def show(
+        self,
+        active: ZoneCode | None,
+        done: set[ZoneCode],
+        scar: str | None,
+        shades: Mapping[ZoneCode, Shade] | None = None,
+    ) -> None:
+        shades = shades or {}
+        state = (active, frozenset(done), scar, tuple(sorted(shades.items())))
         if state == self._shown:  # updating labels costs a layout pass: only on change
             return
         self._shown = state
         for cell in self.query(ZoneCell):
+            shade = shades.get(cell.zone)
             cell.set_class(cell.zone is active, "-active")
             cell.set_class(cell.zone in done, "-done")
+            for band, _colour, _words in BANDS:
+                cell.set_class(shade is not None and shade[0] == band, f"-dose-{band}")
             label = f"{KEY_OF[cell.zone]} {cell.zone.value}"
+            if shade is not None:
+                label += f" {shade[1]}%" if shade[1] else " <10%"
+            elif cell.zone in done:
+                label += " ✓"
             if cell.zone is active and scar:
                 label += f" +{scar}"
-            if cell.zone in done:
-                label += " ✓"
             cell.update(label)
