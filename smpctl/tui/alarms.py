@@ -6,13 +6,27 @@ are tested without a screen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from smpctl.client import HostEvent, LinkEvent, LinkEventKind, Notice
 from smpctl.protocol import STOP_FAULTS, Event, EventKind, Fault, StopReason
 
 STOP = "STOP"
 WARN = "WARN"
+
+
+@dataclass(frozen=True)
+class HostAlarm:
+    """An alarm the host decides (a dose limit, an interval, a cartridge), raised as a host
+    event on the pen's notice stream: the board shows it like any notice and the recorder
+    journals it as an event of ``kind`` with ``data``."""
+
+    kind: str
+    severity: str
+    message: str
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -43,6 +57,23 @@ _FAULT_TEXT: dict[int, str] = {
     Fault.TEMP_HIGH: "handpiece warm (over 39 °C): it stops at 41 °C",
     Fault.DEPTH_WARN: "depth above 1.5 mm: check the setting is intended",
 }
+
+
+def notice_text(notice: Notice) -> str:
+    """A notice as one line of the event log (every notice, alarm or not)."""
+    if isinstance(notice, LinkEvent):
+        return f"LINK {notice.kind.value}: {notice.message}"
+    if isinstance(notice, HostEvent):
+        return f"{notice.kind}: {notice.message}"
+    kind = notice.event_kind
+    name = kind.name if isinstance(kind, EventKind) else f"event {kind}"
+    extra = ""
+    if notice.kind == EventKind.MOTOR_STOPPED:
+        try:
+            extra = f" ({StopReason(notice.code).name.lower()})"
+        except ValueError:
+            extra = ""
+    return f"pen {name}{extra}"
 
 
 def alarm_for(notice: Notice) -> tuple[str, str] | None:

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from rich.text import Text
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
@@ -18,13 +17,13 @@ from textual.driver import Driver
 from textual.message import Message
 from textual.widgets import Button, Input, RichLog, Static
 
-from smpctl.client import HostEvent, LinkEvent, LinkState, Notice, Pen
+from smpctl.client import LinkEvent, LinkState, Notice, Pen
 from smpctl.clinic.background import BackgroundSync
 from smpctl.clinic.history import remote_history
-from smpctl.dose import ContactSettings, DoseState
+from smpctl.dose import ContactSettings
 from smpctl.errors import SmpctlError
 from smpctl.journal import Journal, PassRecord, SessionSummary
-from smpctl.journal.doses import client_dose_history, client_uid_of
+from smpctl.outcomes import HairMeasurement, client_for_record
 from smpctl.profiles import (
     NO_CLINIC,
     AppliedProfile,
@@ -34,43 +33,45 @@ from smpctl.profiles import (
     limits_for,
     resolve,
 )
-from smpctl.protocol import EventKind, SimAction, SimFault, Status, StopReason
-from smpctl.tui.alarms import STOP, WARN, AlarmBoard
+from smpctl.protocol import SimAction, SimFault, Status
+from smpctl.tui.alarms import STOP, AlarmBoard, HostAlarm, notice_text
 from smpctl.tui.calibration import Calibration, read_calibration
 from smpctl.tui.review import ReviewScreen
 from smpctl.tui.screens.end_session import EndSessionScreen
+from smpctl.tui.screens.hair_measurement import HairMeasurementScreen
 from smpctl.tui.screens.help import HelpScreen
 from smpctl.tui.screens.note import NoteScreen
-from smpctl.tui.screens.pen_info import PenInfoScreen
+from smpctl.tui.screens.pen_info import PenInfoScreen, pen_text
 from smpctl.tui.screens.session_start import SessionStartScreen
 from smpctl.tui.screens.treatment import TreatmentScreen
-from smpctl.tui.session_flow import (
+from smpctl.tui.session_flow.client_history import (
+    NO_PSEUDONYM,
+    history_text,
+    merge_sessions,
+    sessions_of,
+)
+from smpctl.tui.session_flow.dose_text import dose_shade
+from smpctl.tui.session_flow.hair_measurement import (
+    MeasurementForm,
+    figures_text,
+    record_measurement,
+)
+from smpctl.tui.session_flow.live_dose import UNIT, ZoneDoseView
+from smpctl.tui.session_flow.start_form import (
     DEFAULT_NEEDLES,
     KIND_NAMES,
-    UNIT,
-    DoseAlarm,
     SessionForm,
-    TreatmentSession,
-    ZoneDoseView,
-    ZoneFigures,
-    days_text,
     default_profile,
-    dose_bar,
-    dose_history_lines,
-    dose_shade,
-    dose_text,
-    merge_sessions,
-    percent_of,
-    sessions_of,
-    zone_figures,
 )
+from smpctl.tui.session_flow.treatment_session import TreatmentSession
+from smpctl.tui.session_flow.zone_figures import ZoneFigures
 from smpctl.tui.stop_sender import StopSender
 from smpctl.tui.widgets.alarm_panel import AlarmPanel
 from smpctl.tui.widgets.readouts import Readouts
 from smpctl.tui.widgets.scalp_map import ZONE_KEYS, ScalpMap, ZoneCell
 from smpctl.tui.widgets.speed_gauge import SpeedGauge
 from smpctl.tui.widgets.trend_plot import TrendPlot
-from smpctl.tui.widgets.zone_table import Cell, ZoneTable
+from smpctl.tui.widgets.zone_table import Cell, ZoneTable, dose_cells, figure_cells
 from smpctl.zones import ScarKind, ZoneCode
 
 INPUT_STOP_WINDOW_S = 0.3
@@ -91,22 +92,6 @@ SCAR_CYCLE: tuple[ScarKind | None, ...] = (
 )
 
 
-def describe(notice: Notice) -> str:
-    if isinstance(notice, LinkEvent):
-        return f"LINK {notice.kind.value}: {notice.message}"
-    if isinstance(notice, HostEvent):
-        return f"{notice.kind}: {notice.message}"
-    kind = notice.event_kind
-    name = kind.name if isinstance(kind, EventKind) else f"event {kind}"
-    extra = ""
-    if notice.kind == EventKind.MOTOR_STOPPED:
-        try:
-            extra = f" ({StopReason(notice.code).name.lower()})"
-        except ValueError:
-            extra = ""
-    return f"pen {name}{extra}"
-
-
 class Dashboard(App[None]):
     """``connect_pen`` is called on a worker thread: it returns a connected ``Pen``."""
 
@@ -122,6 +107,7 @@ class Dashboard(App[None]):
         Binding("n", "note", "note"),
         Binding("e", "end_session", "end"),
         Binding("f3", "review", "review"),
+        Binding("f4", "hair_measurement", "hair measurement"),
         Binding("d", "override_dose", "override ceiling"),
         Binding("x", "end_point", "end point"),
         Binding("o", "override_calibration", "override calibration", show=False),
@@ -245,44 +231,24 @@ class Dashboard(App[None]):
         )
 
     def _history(self, pseudonym: str) -> str:
-        """A returning client's earlier sessions, for the start screen."""
-        if not pseudonym.strip():
-            return "Enter a pseudonym to see a returning client's sessions."
-        found = sessions_of(self.journal, pseudonym)
+        """A returning client's earlier sessions, doses and hair measurements, for the start
+        screen (with the sessions at other chairs, when the clinic syncs)."""
+        name = pseudonym.strip()
+        if not name:
+            return NO_PSEUDONYM
+        found = sessions_of(self.journal, name)
         if self.sync is not None:
             # sessions at other chairs of the clinic, pulled from the server in the background
-            self.sync.request_pull(pseudonym.strip())
-            found = merge_sessions(found, remote_history(pseudonym.strip(), self.journal.path))
-        if not found:
-            where = "this journal or the clinic server" if self.sync else "this journal"
-            return f"New client: no earlier sessions in {where}."
-        lines = []
-        for s in found[-6:]:
-            day = dt.datetime.fromtimestamp(s.started_wall).strftime("%Y-%m-%d")
-            sim = " (simulated)" if s.simulated else ""
-            lines.append(f"#{s.session_number} {day} {KIND_NAMES[s.kind]}{sim}: {s.passes} passes")
-        last = found[-1]
-        figures = zone_figures(self._passes_of(last))
-        if figures:
-            lines.append(f"\nLast session (#{last.session_number}) per zone:")
-            for zone in ZoneCode:
-                f = figures.get(zone.value)
-                if f is not None:
-                    mean = f"{f.mean_hz:.0f} Hz" if f.mean_hz else "—"
-                    depth = f"{f.depth_mm:.2f} mm" if f.depth_mm is not None else "—"
-                    lines.append(
-                        f"  {zone.value:6} {f.passes:3d} passes {f.strokes:7d} strokes "
-                        f"{mean:>7} {depth:>8}"
-                    )
-        client_uid = client_uid_of(self.journal, pseudonym.strip())
-        if client_uid is not None:
-            doses = dose_history_lines(client_dose_history(self.journal, client_uid), self.today())
-            if doses:
-                lines.append(f"\nDose per zone over all sessions ({UNIT}):")
-                lines.extend(doses)
-        next_number = max(s.session_number for s in found) + 1
-        lines.append(f"\nThis would be session {next_number}.")
-        return "\n".join(lines)
+            self.sync.request_pull(name)
+            found = merge_sessions(found, remote_history(name, self.journal.path))
+        return history_text(
+            self.journal,
+            name,
+            self.today(),
+            sessions=found,
+            passes_of=self._passes_of,
+            where="this journal or the clinic server" if self.sync else "this journal",
+        )
 
     def _passes_of(self, session: SessionSummary) -> list[PassRecord]:
         local = self.journal.passes(session.uid)
@@ -341,18 +307,8 @@ class Dashboard(App[None]):
         self.switch_screen(
             TreatmentScreen(self.board, self.simulated, microneedling=session.microneedling)
         )
-        for warning in session.interval_warnings:
-            # not a block: the alarm comes back through the notices, the recorder journals it
-            pen.post(
-                "dose_interval_warning",
-                warning.message,
-                alarm=WARN,
-                zone=warning.zone.value,
-                last_treated=warning.last_treated.isoformat(),
-                today=warning.today.isoformat(),
-                min_interval_days=warning.min_interval_days,
-                earliest=warning.earliest.isoformat(),
-            )
+        for alarm in session.start_alarms():
+            self._post_alarm(alarm)  # warnings, not blocks
 
     def _contact_settings(self, pen: Pen) -> ContactSettings | None:
         """The pen's skin-contact calibration in force, if any (else the detector learns
@@ -421,37 +377,24 @@ class Dashboard(App[None]):
         for alarm in session.dose_alarms(self.zone):
             if alarm.stops:
                 self.stopper.trigger()  # the same path as the STOP key
-                self.status_message = (
-                    f"STOPPED: {alarm.zone} is at its dose limit. Choose another zone"
-                    + (
-                        ", or d overrides with a reason."
-                        if alarm.kind == "dose_ceiling_stop"
-                        else "."
-                    )
-                )
-            self._post_dose(alarm)
+                self.status_message = alarm.stop_status()
+            self._post_alarm(alarm.host_alarm())
 
-    def _post_dose(self, alarm: DoseAlarm) -> None:
-        """Raised as an alarm through the notices (the recorder journals the same event)."""
+    def _post_alarm(self, alarm: HostAlarm) -> None:
+        """Raised through the notices: the board shows it, the recorder journals the same
+        event (without a pen, on the board only)."""
         pen = self.pen
         if pen is None:
             self.board.raise_host(alarm.severity, alarm.message, self.clock())
             return
-        pen.post(
-            alarm.kind,
-            alarm.message,
-            alarm=alarm.severity,
-            zone=alarm.zone,
-            per_cm2=round(alarm.per_cm2, 3),
-            limit_per_cm2=alarm.limit_per_cm2,
-        )
+        pen.post(alarm.kind, alarm.message, alarm=alarm.severity, **alarm.data)
 
     def _on_notice(self, notice: Notice) -> None:
         now = self.clock()
         self.board.raise_for(notice, now)
         for log in self.screen.query("#event-log").results(RichLog):
             stamp = time.strftime("%H:%M:%S", time.localtime(self.wall()))
-            log.write(f"{stamp} {describe(notice)}")
+            log.write(f"{stamp} {notice_text(notice)}")
         if isinstance(notice, LinkEvent) and notice.kind.value == "reconnected":
             self._t0_us = None
             for plot in self.screen.query(TrendPlot):
@@ -557,68 +500,13 @@ class Dashboard(App[None]):
             view = session.dose_view(z, per_cm2 or 0.0)
             views[z] = view
             rows[z] = {
-                **self._figure_cells(z, now, last),
-                **self._dose_cells(view, session.guard.overrides.get(z) is not None),
+                **figure_cells(z, now, last),
+                **dose_cells(view, overridden=session.guard.overrides.get(z) is not None),
             }
             point = session.end_points.get(z)
             rows[z]["end_point"] = point.short if point is not None else "—"
         table.show(rows)
         return views
-
-    @staticmethod
-    def _figure_cells(
-        zone: str, now: ZoneFigures | None, last: ZoneFigures | None
-    ) -> dict[str, Cell]:
-        last_text = f"{last.passes}p {last.strokes}st" if last else "—"
-        if now is None:
-            return {
-                "zone": zone,
-                "passes": "0",
-                "needle_s": "0",
-                "strokes": "0",
-                "mean_hz": "—",
-                "depth": "—",
-                "flags": "",
-                "last": last_text,
-            }
-        return {
-            "zone": zone,
-            "passes": str(now.passes),
-            "needle_s": f"{now.needle_s:.0f}",
-            "strokes": str(now.strokes),
-            "mean_hz": f"{now.mean_hz:.1f}" if now.mean_hz else "—",
-            "depth": f"{now.depth_mm:.2f}" if now.depth_mm is not None else "—",
-            "flags": f"{now.flags}⚑" if now.flags else "",
-            "last": last_text,
-        }
-
-    @staticmethod
-    def _dose_cells(view: ZoneDoseView, overridden: bool) -> dict[str, Cell]:
-        per = view.per_cm2
-        cells: dict[str, Cell] = {
-            "per_cm2": dose_text(per),
-            "total": dose_text(view.total_per_cm2),
-            "treated": days_text(view.days_since),
-        }
-        c = view.check
-        if c is None:
-            cells["bar"] = Text("—", "dim")
-            return cells
-        percent = percent_of(c.per_cm2, c.target_per_cm2)
-        bar = dose_bar(c.fraction_of_target, 8)
-        if c.state is DoseState.AT_CEILING:
-            # overridden: still red, no longer the alarm colours
-            label_style = "bold red" if overridden else "bold white on red"
-            cells["bar"] = Text.assemble((bar, "bold red"), " ", (f"{percent:3d}%", label_style))
-            return cells
-        if c.state is DoseState.NEAR:
-            style = "bold yellow"
-        elif c.target_reached:
-            style = "bold green"
-        else:
-            style = "cyan"
-        cells["bar"] = Text(f"{bar} {percent:3d}%", style)
-        return cells
 
     def _redraw_plot(self) -> None:
         for plot in self.screen.query(TrendPlot):
@@ -784,6 +672,11 @@ class Dashboard(App[None]):
         self._applying = False
         self.applied = applied
         r = applied.resolved
+        if self.session is not None and r.zone == self.zone:
+            # the zone's expected cartridges come with its resolved setpoints
+            warning = self.session.cartridge_alarm(r.zone, r.cartridges)
+            if warning is not None:
+                self._post_alarm(warning)  # not a block: there may be a reason
         if (r.zone, r.scar) == (self.zone, self.scar):
             refusal = self.session.dose_refusal(r.zone) if self.session is not None else None
             self.status_message = (
@@ -835,6 +728,51 @@ class Dashboard(App[None]):
             self.notify("Review is on the start screen: end the session first.", severity="warning")
             return
         self.push_screen(ReviewScreen(self.journal, clock=self.clock))
+
+    def action_hair_measurement(self) -> None:
+        """F4: a hair measurement for the client named in the start form. From the start
+        screen only: during a session the journal is busy recording the pen."""
+        screen = self.screen
+        if self.session is not None or not isinstance(screen, SessionStartScreen):
+            self.notify(
+                "Hair measurements are entered on the start screen: end the session first.",
+                severity="warning",
+            )
+            return
+        pseudonym = screen.form().client.strip()
+        if not pseudonym:
+            self.notify(
+                "Enter the client's pseudonym in the form first: the measurement is recorded "
+                "for that client.",
+                severity="error",
+                timeout=8,
+            )
+            return
+        try:
+            client = client_for_record(self.journal, pseudonym)
+        except SmpctlError as exc:
+            self.notify(f"No hair measurement: {exc}", severity="error", timeout=10)
+            return
+
+        def save(form: MeasurementForm) -> HairMeasurement:
+            # the dashboard's own journal: it is the writer, a second one would be refused
+            return record_measurement(self.journal, client, form, today=self.today())
+
+        self.push_screen(
+            HairMeasurementScreen(client.pseudonym, save, today=self.today()),
+            lambda recorded: self._measurement_saved(client.pseudonym, recorded),
+        )
+
+    def _measurement_saved(self, pseudonym: str, recorded: HairMeasurement | None) -> None:
+        if recorded is None:
+            return
+        self.notify(
+            f"Hair measurement recorded for {pseudonym}: {recorded.zone} "
+            f"{recorded.day.isoformat()}, {figures_text(recorded)}."
+        )
+        screen = self.screen
+        if isinstance(screen, SessionStartScreen):
+            screen.show_history()
 
     def action_override_calibration(self) -> None:
         pen = self.pen
@@ -985,26 +923,7 @@ class Dashboard(App[None]):
         self.push_screen(HelpScreen())
 
     def action_pen_info(self) -> None:
-        self.push_screen(PenInfoScreen(self._pen_text()))
-
-    def _pen_text(self) -> str:
-        pen = self.pen
-        if pen is None:
-            return "No pen connected."
-        ident = pen.identity
-        st = pen.stats()
-        lim = ident.limits
-        lines = [
-            f"model {ident.model}   serial {ident.serial}   firmware {ident.firmware}",
-            f"protocol {ident.protocol_version}   {'SIMULATED' if ident.simulated else 'real pen'}",
-            f"port {pen.url}   link {pen.state.value}",
-            f"limits: speed ≤ {lim.max_speed_hz:g} Hz, stroke {lim.min_stroke_mm:g}–"
-            f"{lim.max_stroke_mm:g} mm, depth ≤ {lim.max_depth_mm:g} mm, watchdog "
-            f"{lim.watchdog_ms} ms",
-            f"link: {st.summary()}",
-            f"calibration: {self.calibration.describe() if self.calibration else 'not read'}",
-        ]
-        return "\n".join(lines)
+        self.push_screen(PenInfoScreen(pen_text(self.pen, self.calibration)))
 
     # ------------------------------------------------------------------ simulator
 

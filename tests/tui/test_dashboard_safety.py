@@ -20,7 +20,7 @@ from smpctl.protocol import SimAction, Status, Stop
 from smpctl.tui.app import Dashboard
 from smpctl.tui.screens.help import HelpScreen
 from smpctl.tui.screens.session_start import SessionStartScreen
-from smpctl.tui.session_flow import SessionForm
+from smpctl.tui.session_flow.start_form import SessionForm
 from smpctl.zones import ZoneCode
 
 

@@ -20,16 +20,10 @@ from smpctl.journal import Journal, Outcome, PassRecord
 from smpctl.journal.endpoints import ZoneEndPoint, newest_end_points
 from smpctl.profiles import ProfileLibrary
 from smpctl.tui.alarms import STOP, WARN
-from smpctl.tui.session_flow import (
-    DoseGuard,
-    DoseMeter,
-    SessionForm,
-    TreatmentSession,
-    default_profile,
-    dose_bar,
-    dose_shade,
-    parse_areas,
-)
+from smpctl.tui.session_flow.dose_text import dose_bar, dose_shade
+from smpctl.tui.session_flow.live_dose import DoseGuard, DoseMeter
+from smpctl.tui.session_flow.start_form import SessionForm, default_profile, parse_areas
+from smpctl.tui.session_flow.treatment_session import TreatmentSession
 from smpctl.zones import ZoneCode
 
 TODAY = dt.date(2026, 11, 25)
@@ -254,11 +248,20 @@ def test_the_ceiling_stops_the_needle_on_the_chosen_zone_once_and_refuses_arming
     assert g.assess({"HL": 482.0, "FRN": 100.0}, "FRN") == []
 
 
-def test_a_zone_at_its_ceiling_not_being_treated_is_not_stopped_until_chosen() -> None:
+def test_a_zone_at_its_ceiling_not_being_treated_is_said_but_stopped_only_when_chosen() -> None:
     g = guard()
+    (said,) = g.assess({"HL": 500.0}, "FRN")
+    assert (said.severity, said.kind, said.treating, said.stops) == (
+        STOP,
+        "dose_ceiling_stop",
+        False,
+        False,
+    )
     assert g.assess({"HL": 500.0}, "FRN") == []
     assert g.refusal("HL", 500.0) is not None
-    assert [a.kind for a in g.assess({"HL": 500.0}, "HL")] == ["dose_ceiling_stop"]
+    assert [(a.kind, a.stops) for a in g.assess({"HL": 500.0}, "HL")] == [
+        ("dose_ceiling_stop", True)
+    ]
 
 
 def test_an_override_lets_the_zone_go_on_up_to_the_hard_maximum() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from smpctl.tui.calibration import Calibration
-from smpctl.tui.session_flow import SessionForm
+from smpctl.tui.session_flow.start_form import SessionForm
 
 TODAY = dt.date(2026, 11, 25)
 GOOD = SessionForm(

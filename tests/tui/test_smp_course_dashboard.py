@@ -27,7 +27,7 @@ from smpctl.journal import Journal
 from smpctl.journal.doses import client_dose_history, client_uid_of, session_doses
 from smpctl.profiles import ProfileLibrary
 from smpctl.tui.app import Dashboard
-from smpctl.tui.session_flow import dose_text
+from smpctl.tui.session_flow.dose_text import dose_text
 from smpctl.zones import ZoneCode
 
 CLIENT = "C-3S"

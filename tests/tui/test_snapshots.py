@@ -18,15 +18,16 @@ from typing import Any, cast
 import pytest
 from frozen_pen import ARMED_PEDAL_UP, RUNNING, FrozenPen, sample, wavy_trend
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Select
 
 from smpctl.client import HostEvent, Pen
 from smpctl.journal import Journal, Outcome
 from smpctl.profiles import LoadedProfile, ProfileLibrary
 from smpctl.protocol import Event, EventKind, Fault
 from smpctl.tui.app import Dashboard
+from smpctl.tui.screens.hair_measurement import HairMeasurementScreen
 from smpctl.tui.screens.treatment import TreatmentScreen
-from smpctl.tui.session_flow import SessionForm
+from smpctl.tui.session_flow.start_form import SessionForm
 from smpctl.tui.widgets.trend_plot import TrendPlot
 from smpctl.zones import ZoneCode
 
@@ -248,7 +249,8 @@ def treatment(
         clock.t += 12 * 60 + 34
         table = app.screen.query_one("#zone-table", DataTable)
         await until(pilot, lambda: table.row_count == 3)
-        await until(pilot, lambda: len(app.board.active) == 2)
+        # the dose warning, FRN's cartridge (smp-base treats it with a 3RL), the warm pen
+        await until(pilot, lambda: len(app.board.active) == 3)
         await settled(pilot, app)
         for plot in app.screen.query(TrendPlot):
             plot.redraw()
@@ -295,6 +297,31 @@ def test_session_start_screen_for_microneedling_names_the_form_problems(
     )
     app = make_app(returning_client, FrozenPen(), SettableClock(1000.0), form)
     assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: on_start_screen(p, app))
+
+
+def test_hair_measurement_dialog_names_a_refused_entry(
+    snap_compare: SnapCompare, returning_client: Journal
+) -> None:
+    """F4 on the start screen, for the client in the form: a day in the future is refused
+    in the dialog, nothing recorded."""
+    app = make_app(returning_client, FrozenPen(), SettableClock(1000.0), RETURNING)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_start_screen(pilot, app)
+        await pilot.press("f4")
+        await until(pilot, lambda: bool(app.screen.query("#m-note")))
+        dialog = app.screen
+        assert isinstance(dialog, HairMeasurementScreen)
+        for field in dialog.query(Input):
+            field.cursor_blink = False
+        dialog.query_one("#m-zone", Select).value = "CRN"
+        for name, value in (("day", "2026-11-26"), ("terminal", "62"), ("vellus", "18")):
+            dialog.query_one(f"#m-{name}", Input).value = value
+        dialog.save()
+        await settled(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert returning_client.store.query("SELECT COUNT(*) AS n FROM outcomes")[0]["n"] == 0
 
 
 def test_treatment_screen_with_a_running_needle_and_a_warning(

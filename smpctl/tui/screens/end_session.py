@@ -9,7 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
 
-from smpctl.tui.session_flow import UNIT, ZoneSummary, dose_text, percent_of
+from smpctl.tui.session_flow.dose_text import dose_text, percent_of
+from smpctl.tui.session_flow.live_dose import UNIT
+from smpctl.tui.session_flow.treatment_session import ZoneSummary
 
 
 class EndSessionScreen(ModalScreen[None]):

@@ -8,6 +8,28 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from smpctl.client import Pen
+from smpctl.tui.calibration import Calibration
+
+
+def pen_text(pen: Pen | None, calibration: Calibration | None) -> str:
+    if pen is None:
+        return "No pen connected."
+    ident = pen.identity
+    st = pen.stats()
+    lim = ident.limits
+    lines = [
+        f"model {ident.model}   serial {ident.serial}   firmware {ident.firmware}",
+        f"protocol {ident.protocol_version}   {'SIMULATED' if ident.simulated else 'real pen'}",
+        f"port {pen.url}   link {pen.state.value}",
+        f"limits: speed ≤ {lim.max_speed_hz:g} Hz, stroke {lim.min_stroke_mm:g}–"
+        f"{lim.max_stroke_mm:g} mm, depth ≤ {lim.max_depth_mm:g} mm, watchdog "
+        f"{lim.watchdog_ms} ms",
+        f"link: {st.summary()}",
+        f"calibration: {calibration.describe() if calibration else 'not read'}",
+    ]
+    return "\n".join(lines)
+
 
 class PenInfoScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,i", "close", "close")]

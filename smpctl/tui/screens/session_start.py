@@ -24,7 +24,7 @@ from textual.widgets import (
     Static,
 )
 
-from smpctl.tui.session_flow import (
+from smpctl.tui.session_flow.start_form import (
     DEFAULT_NEEDLES,
     MICRONEEDLING,
     SMP,
@@ -137,6 +137,7 @@ class SessionStartScreen(Screen[None]):
                 yield Static("", id="start-problems")
                 yield Button("Start session", id="start-button", variant="success")
                 yield Button("Review past sessions (F3)", id="review-button")
+                yield Button("Hair measurement (F4)", id="measure-button")
         yield Footer()
 
     def _field(self, name: str, *, right_column: bool = False) -> ComposeResult:
@@ -229,8 +230,14 @@ class SessionStartScreen(Screen[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "f-client":
-            self.query_one("#history", Static).update(self._history(event.value))
+            self.show_history()
         self._show_problems()
+
+    def show_history(self) -> None:
+        """The history panel for the pseudonym in the form, read again (a measurement was
+        just recorded, or the pseudonym changed)."""
+        client = self.query_one("#f-client", Input).value
+        self.query_one("#history", Static).update(self._history(client))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter moves to the next field; on a complete form it starts the session."""
@@ -259,6 +266,9 @@ class SessionStartScreen(Screen[None]):
         elif event.button.id == "review-button":
             event.stop()
             await self.app.run_action("review")
+        elif event.button.id == "measure-button":
+            event.stop()
+            await self.app.run_action("hair_measurement")
 
     def _submit(self) -> None:
         problems = self._problems()

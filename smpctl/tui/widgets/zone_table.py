@@ -11,6 +11,11 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.widgets import DataTable
 
+from smpctl.dose import DoseState
+from smpctl.tui.session_flow.dose_text import days_text, dose_bar, dose_text, percent_of
+from smpctl.tui.session_flow.live_dose import ZoneDoseView
+from smpctl.tui.session_flow.zone_figures import ZoneFigures
+
 Cell = str | Text
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -68,3 +73,58 @@ class ZoneTable(DataTable[Cell]):
                 if self._cells.get((zone, key)) != value:
                     self._cells[(zone, key)] = value
                     self.update_cell(zone, key, value, update_width=True)
+
+
+def figure_cells(zone: str, now: ZoneFigures | None, last: ZoneFigures | None) -> dict[str, Cell]:
+    """A zone's figures this session (zeros before its first pass) and last time's."""
+    last_text = f"{last.passes}p {last.strokes}st" if last else "—"
+    if now is None:
+        return {
+            "zone": zone,
+            "passes": "0",
+            "needle_s": "0",
+            "strokes": "0",
+            "mean_hz": "—",
+            "depth": "—",
+            "flags": "",
+            "last": last_text,
+        }
+    return {
+        "zone": zone,
+        "passes": str(now.passes),
+        "needle_s": f"{now.needle_s:.0f}",
+        "strokes": str(now.strokes),
+        "mean_hz": f"{now.mean_hz:.1f}" if now.mean_hz else "—",
+        "depth": f"{now.depth_mm:.2f}" if now.depth_mm is not None else "—",
+        "flags": f"{now.flags}⚑" if now.flags else "",
+        "last": last_text,
+    }
+
+
+def dose_cells(view: ZoneDoseView, *, overridden: bool) -> dict[str, Cell]:
+    """A zone's dose: this session, the bar toward the target coloured by the guard's
+    state, the total over the client's sessions, days since last treated."""
+    cells: dict[str, Cell] = {
+        "per_cm2": dose_text(view.per_cm2),
+        "total": dose_text(view.total_per_cm2),
+        "treated": days_text(view.days_since),
+    }
+    c = view.check
+    if c is None:
+        cells["bar"] = Text("—", "dim")
+        return cells
+    percent = percent_of(c.per_cm2, c.target_per_cm2)
+    bar = dose_bar(c.fraction_of_target, 8)
+    if c.state is DoseState.AT_CEILING:
+        # overridden: still red, no longer the alarm colours
+        label_style = "bold red" if overridden else "bold white on red"
+        cells["bar"] = Text.assemble((bar, "bold red"), " ", (f"{percent:3d}%", label_style))
+        return cells
+    if c.state is DoseState.NEAR:
+        style = "bold yellow"
+    elif c.target_reached:
+        style = "bold green"
+    else:
+        style = "cyan"
+    cells["bar"] = Text(f"{bar} {percent:3d}%", style)
+    return cells
