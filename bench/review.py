@@ -19,14 +19,15 @@ Timings are in-process (open the journal, query, render the text or HTML, write 
 file), median of ``--repeat`` runs; ``*_cli_s`` run the real ``smpctl`` command in a
 subprocess once, Python start-up included. The last line is one JSON object.
 
-Reading the ratios: no summary touches raw telemetry. ``show`` is a handful of queries
-(per-zone GROUP BY over the session's passes, one scan of its events, consumables); the
-report adds the pass lines and every stored pass trace in one query, draws each zone's
-passes in one strip of bounded size and cards only the passes that need a look. What is
-left grows with the passes, not the telemetry: SQLite reads every pass row (and four
-events per pass) to aggregate, and the report decodes every pass's stored trace. A 4-hour
-session has about four times the passes of a 1-hour one; ``report_per_pass_ratio_4h_1h``
-divides that out.
+Reading the ratios: no summary touches raw telemetry, nor the session's pass rows. The
+journal keeps derived tables as it records (schema 5: per-zone totals, event counts and
+consumable use by SQLite triggers, each zone's strip of traces as its passes end), so
+``show`` and ``compare`` read a row per zone and per event kind, and the report a strip
+per zone (bounded: at most 120 segments and 360 points), the passes that need a look by
+their index, and their traces. What still grows with the session is what the report
+shows one by one: a card with its trace per pass that needs a look, the strips' segments
+(one per pass up to 120 per zone) and the notable events. ``report_cards_*`` and
+``report_segments_*`` count them; ``report_per_pass_ratio_4h_1h`` divides the passes out.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -170,6 +172,9 @@ def main() -> None:
             ),
         }
         t["report_kb"] = out.stat().st_size / 1000
+        html = out.read_text()
+        t["report_cards"] = html.count("<div class='pass bad'")
+        t["report_segments"] = sum(int(n) for n in re.findall(r'data-segments="(\d+)"', html))
         timings[label] = t
         result[f"passes_{label}"] = built["passes"]
         result[f"samples_{label}"] = built["samples"]
@@ -196,6 +201,9 @@ def main() -> None:
         result[f"{key}_ratio_4h_1h"] = round(four[f"{key}_s"] / one[f"{key}_s"], 2)
     result["report_kb_1h"] = round(one["report_kb"])
     result["report_kb_4h"] = round(four["report_kb"])
+    for key in ("report_cards", "report_segments"):
+        result[f"{key}_1h"] = int(one[key])
+        result[f"{key}_4h"] = int(four[key])
     for key in ("show_cli", "report_cli"):
         result[f"{key}_ratio_4h_1h"] = round(four[f"{key}_s"] / one[f"{key}_s"], 2)
     result["report_per_pass_ratio_4h_1h"] = round(

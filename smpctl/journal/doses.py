@@ -2,7 +2,8 @@
 in force for that session, and summed over a client's sessions.
 
 Every figure comes from the pass rows' ``punctures`` (in-skin strokes × needles, written
-when each pass ended) and the session's own ``session_areas``, so re-measuring a client
+when each pass ended; summed per zone as they are recorded, in ``zone_totals``) and the
+session's own ``session_areas``, so re-measuring a client
 later never rewrites a past session's dose. Passes recorded before doses were kept have no
 punctures: their zone shows strokes but an unknown dose, never a guessed one.
 """
@@ -27,17 +28,14 @@ DEFAULT_AREA_FALLBACK = 50.0
 """Only for a zone code this smpctl does not know (a newer journal's): 500 cm² / 10."""
 
 _ZONE_PASSES_SQL = """
-SELECT p.session_uid AS session_uid, p.zone AS zone,
-       COUNT(*) AS passes,
-       COALESCE(SUM(p.strokes), 0) AS strokes,
-       SUM(p.in_skin_strokes) AS in_skin_strokes,
-       COUNT(p.in_skin_strokes) AS with_in_skin,
-       SUM(p.punctures) AS punctures,
-       COUNT(p.punctures) AS with_punctures
-FROM passes p
-WHERE p.session_uid IN ({marks}) AND p.zone IS NOT NULL
-GROUP BY p.session_uid, p.zone
+SELECT session_uid, zone, passes, strokes,
+       in_skin_sum AS in_skin_strokes, in_skin_passes AS with_in_skin,
+       punctures_sum AS punctures, punctures_passes AS with_punctures
+FROM zone_totals
+WHERE session_uid IN ({marks}) AND zone IS NOT NULL
 """
+"""Per session and zone from ``zone_totals`` (kept by the journal's triggers as passes are
+recorded): a dose reads a row per zone, not every pass."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +133,7 @@ def _zone_dose(r: Mapping[str, Any], area: AreaInForce) -> ZoneDose:
 
 
 def doses_by_session(journal: Journal, session_uids: list[str]) -> dict[str, dict[str, ZoneDose]]:
-    """Per session, per treated-or-touched zone: one GROUP BY over the pass rows."""
+    """Per session, per treated-or-touched zone: one row of zone totals each."""
     out: dict[str, dict[str, ZoneDose]] = {uid: {} for uid in session_uids}
     if not session_uids:
         return out

@@ -1,15 +1,60 @@
-"""``smpctl logs verify``: recompute the hash chain and every record's digest."""
+"""``smpctl logs verify``: recompute the hash chain and every record's digest, and the
+derived tables from the records they summarise."""
 
 from __future__ import annotations
 
+import math
+import struct
+from collections.abc import Sequence
+from typing import Any
+
 from .chain import GENESIS, link_hash, row_digest
 from .records import VerifyReport
-from .schema import RECORD_TABLES
+from .schema import (
+    EVENT_COUNTS_SELECT,
+    RECORD_TABLES,
+    SESSION_SUPPLIES_SELECT,
+    ZONE_LABELS_SELECT,
+    ZONE_TOTALS_COLUMNS,
+    ZONE_TOTALS_SELECT,
+)
 from .store import JournalStore
+from .strip_codec import STRIP_PASSES_SQL, read_strip, strip_of
+
+_DERIVED: tuple[tuple[str, str, str, int], ...] = (
+    # table, its rows recomputed from the records, its rows as stored, key columns (the
+    # first is the session; in the first two tables the second is the zone)
+    (
+        "zone_totals",
+        f"{ZONE_TOTALS_SELECT} GROUP BY session_uid, zone",
+        f"SELECT {', '.join(ZONE_TOTALS_COLUMNS)} FROM zone_totals",
+        2,
+    ),
+    (
+        "zone_labels",
+        ZONE_LABELS_SELECT,
+        "SELECT session_uid, zone, kind, label, passes FROM zone_labels",
+        4,
+    ),
+    (
+        "event_counts",
+        EVENT_COUNTS_SELECT,
+        "SELECT session_uid, source, kind, code, n FROM event_counts",
+        4,
+    ),
+    (
+        "session_supplies",
+        SESSION_SUPPLIES_SELECT,
+        "SELECT session_uid, cartridge_uid, pigment_uid, passes FROM session_supplies",
+        3,
+    ),
+)
+_BY_ZONE = frozenset({"zone_totals", "zone_labels"})
 
 
 def verify(store: JournalStore) -> VerifyReport:
-    """Report each edited, deleted or unchained record and each break in the chain.
+    """Report each edited, deleted or unchained record and each break in the chain, and
+    each derived figure that disagrees with the records.
 
     Problems name tables, ledger positions and record ids only, never record contents.
     """
@@ -47,4 +92,66 @@ def verify(store: JournalStore) -> VerifyReport:
                 problems.append(f"{table} record {uid} was edited after it was recorded")
     for table, uid in sorted(latest):
         problems.append(f"{table} record {uid} was deleted")
+    problems += derived_problems(store)
     return VerifyReport(records=records, problems=tuple(problems))
+
+
+def derived_problems(store: JournalStore) -> list[str]:
+    """Each derived row that differs from the same figures recomputed from the records (a
+    table edited by hand would otherwise change every review quietly)."""
+    problems: list[str] = []
+    for table, recompute, stored_sql, width in _DERIVED:
+        expected = {tuple(r[:width]): r[width:] for r in store.rows(recompute)}
+        stored: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for r in store.rows(stored_sql):
+            key = tuple(r[:width])
+            if key in stored:
+                problems.append(f"{table} holds {_where(table, key)} twice")
+            stored[key] = r[width:]
+        for key in sorted(expected.keys() | stored.keys(), key=repr):
+            if not _same(expected.get(key), stored.get(key)):
+                problems.append(
+                    f"{table} disagrees with the records for {_where(table, key)}: a derived table "
+                    "was edited outside smpctl (the records are intact; reviews read it)"
+                )
+    problems += _strip_problems(store)
+    return problems
+
+
+def _where(table: str, key: tuple[Any, ...]) -> str:
+    """Session and zone: ids and zone codes, never labels or other contents."""
+    return f"session {key[0]}" + (f", zone {key[1]}" if table in _BY_ZONE else "")
+
+
+def _same(a: Sequence[Any] | None, b: Sequence[Any] | None) -> bool:
+    """Equal, floats to within rounding (a sum kept pass by pass may add in another order
+    than a recomputation, or SQLite may compensate its sums)."""
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(
+        math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+        if isinstance(x, float) or isinstance(y, float)
+        else x == y
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def _strip_problems(store: JournalStore) -> list[str]:
+    """Each zone strip drawn again from its passes' stored traces."""
+    problems: list[str] = []
+    for session_uid, zone, passes, last, codec, data in store.rows(
+        "SELECT session_uid, zone, passes, last_number, codec, data FROM zone_strips"
+    ):
+        where = f"session {session_uid}, zone {zone}"
+        try:
+            stored = read_strip(data, codec)
+        except (ValueError, TypeError, struct.error):
+            problems.append(f"zone_strips for {where} cannot be read")
+            continue
+        strip = strip_of(store.rows(STRIP_PASSES_SQL, (session_uid, zone, last)))
+        if strip is None or strip.view() != stored or strip.passes != passes:
+            problems.append(
+                f"zone_strips disagrees with the stored traces for {where}: a derived table "
+                "was edited outside smpctl (the records are intact; reports read it)"
+            )
+    return problems

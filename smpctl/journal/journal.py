@@ -33,12 +33,23 @@ from .records import (
     zone_code,
 )
 from .recovery import recover_open_passes
-from .store import ConnectionFactory, Insert, JournalStore, UidFactory, Update, default_connect
+from .store import (
+    ConnectionFactory,
+    Derived,
+    Insert,
+    JournalStore,
+    UidFactory,
+    Update,
+    default_connect,
+)
 from .store import new_uid as default_uid
+from .strip_codec import STRIP_CODEC, STRIP_PASSES_SQL, ZoneStrip, centi_hz, strip_of
 from .telemetry_codec import unpack_samples
 from .trace_codec import TRACE_CODEC, TracePoint, encode_trace
 
 ZoneListener = Callable[[str, str | None], None]
+PassPlace = tuple[str | None, str | None, int]
+"""Where a pass sits: its session, zone and number."""
 
 
 class Journal:
@@ -67,6 +78,10 @@ class Journal:
         self._zone_listeners: list[ZoneListener] = []
         self._cartridge_needles: dict[str, int | None] = {}
         self._pass_cartridges: dict[str, str | None] = {}
+        self._pass_places: dict[str, PassPlace] = {}
+        self._strips: dict[tuple[str, str], ZoneStrip | None] = {}
+        """Each zone's strip with its passes' traces, as last written (or queued: a pass
+        ending while the one before is still queued builds on it); None: given up."""
 
     @classmethod
     def open(
@@ -308,6 +323,8 @@ class Journal:
                 changes["notes"] = notes
             self.store.write([Update("sessions", uid, changes)])
             self._session_uid = None
+            for key in [k for k in self._strips if k[0] == uid]:
+                del self._strips[key]
 
     def register_cartridge(
         self,
@@ -456,6 +473,7 @@ class Journal:
             uid = uid or self.store.new_uid()
             self.current_pass_uid = uid
             self._pass_cartridges[uid] = self.cartridge_uid
+            self._pass_places[uid] = (session, self.zone, number)
             self.store.write(
                 [
                     Insert(
@@ -494,7 +512,8 @@ class Journal:
         in_skin_strokes: int | None = None,
     ) -> None:
         """Close a pass with its aggregates, downsampled speed trace and dose, after its
-        staged telemetry; on disk on return.
+        staged telemetry; on disk on return. The trace also joins its zone's strip (the
+        report's picture of the zone), in the same transaction.
 
         The dose columns: ``in_skin_strokes`` (or the aggregates' own), the needles of the
         cartridge in the pen when the pass began, and their product, the punctures."""
@@ -502,9 +521,10 @@ class Journal:
             if self.current_pass_uid == uid:
                 self.current_pass_uid = None
             self.last_pass_uid = uid
+            place = self._place(uid)
             self.store.write(
                 [
-                    *self._trace_ops(uid, trace),
+                    *self._trace_ops(uid, place, trace),
                     Update(
                         "passes",
                         uid,
@@ -518,9 +538,58 @@ class Journal:
                             "events": json.dumps(events),
                         },
                     ),
+                    *self._strip_ops(place, trace, aggregates.get("samples")),
                 ]
             )
             self._pass_cartridges.pop(uid, None)
+            self._pass_places.pop(uid, None)
+
+    def _place(self, pass_uid: str) -> PassPlace | None:
+        if pass_uid in self._pass_places:
+            return self._pass_places[pass_uid]
+        row = self.store.query_one(  # a pass begun by another Journal object
+            "SELECT session_uid, zone, number FROM passes WHERE uid = ?", (pass_uid,)
+        )
+        return None if row is None else (row["session_uid"], row["zone"], int(row["number"]))
+
+    def _strip_ops(
+        self, place: PassPlace | None, trace: Sequence[TracePoint], samples: object
+    ) -> list[Derived]:
+        """The zone's strip with this pass added, as drawn (``zone_strips``, a derived
+        table). None for a zone with a pass that recorded samples but has no trace (closed
+        by crash recovery, recorded before traces were kept): the report draws that zone
+        from the stored traces and telemetry, as it would anyway."""
+        if place is None:
+            return []
+        session, zone, number = place
+        if session is None or zone is None:
+            return []
+        key = (session, zone)
+        strip = self._strips[key] if key in self._strips else self._stored_strip(session, zone)
+        last = strip.last_number if strip is not None else None
+        if strip is None or (last is not None and number <= last) or (samples and not trace):
+            # given up; or passes ending out of order (never by one recorder), or a trace
+            # missing: no strip, rather than a wrong one
+            self._strips[key] = None
+            return [Derived("DELETE FROM zone_strips WHERE session_uid = ? AND zone = ?", key)]
+        strip.add(
+            number,
+            centi_hz(p.speed_hz * 100 for p in trace),
+            centi_hz(p.setpoint_hz * 100 for p in trace),
+        )
+        self._strips[key] = strip
+        return [
+            Derived(
+                "INSERT OR REPLACE INTO zone_strips "
+                "(session_uid, zone, passes, last_number, codec, data) VALUES (?, ?, ?, ?, ?, ?)",
+                (session, zone, strip.passes, number, STRIP_CODEC, strip.view().encode()),
+            )
+        ]
+
+    def _stored_strip(self, session_uid: str, zone: str) -> ZoneStrip | None:
+        """The zone's strip so far, from its closed passes' stored traces (the first pass
+        of a zone in a session finds none; after a restart, those recorded before)."""
+        return strip_of(self.store.rows(STRIP_PASSES_SQL, (session_uid, zone, _ALL_NUMBERS)))
 
     def _dose_columns(
         self, pass_uid: str, aggregates: Mapping[str, object], in_skin_strokes: int | None
@@ -546,17 +615,18 @@ class Journal:
             ),
         }
 
-    def _trace_ops(self, pass_uid: str, trace: Sequence[TracePoint]) -> list[Insert]:
+    def _trace_ops(
+        self, pass_uid: str, place: PassPlace | None, trace: Sequence[TracePoint]
+    ) -> list[Insert]:
         if not trace:
             return []
-        row = self.store.query_one("SELECT session_uid FROM passes WHERE uid = ?", (pass_uid,))
         return [
             Insert(
                 "pass_traces",
                 {
                     "uid": self.store.new_uid(),
                     "pass_uid": pass_uid,
-                    "session_uid": row["session_uid"] if row else self._session_uid,
+                    "session_uid": place[0] if place is not None else self._session_uid,
                     "points": len(trace),
                     "codec": TRACE_CODEC,
                     "data": encode_trace(trace),
@@ -701,14 +771,16 @@ def journal_path(option: str | os.PathLike[str] | None = None) -> Path:
 _SESSION_SELECT = """SELECT s.uid, c.pseudonym, s.session_number, p.name AS practitioner,
        s.started_wall, s.ended_wall, s.simulated, s.consent,
        COALESCE(s.kind, 'smp') AS kind,
-       COUNT(x.uid) AS passes,
-       SUM(CASE WHEN x.outcome LIKE 'interrupted%' THEN 1 ELSE 0 END) AS interrupted,
-       GROUP_CONCAT(DISTINCT x.zone) AS zones,
-       COALESCE(SUM(x.strokes), 0) AS strokes
+       COALESCE(SUM(z.passes), 0) AS passes,
+       SUM(z.interrupted) AS interrupted,
+       GROUP_CONCAT(z.zone) AS zones,
+       COALESCE(SUM(z.strokes), 0) AS strokes
 FROM sessions s
 LEFT JOIN clients c ON c.uid = s.client_uid
 LEFT JOIN practitioners p ON p.uid = s.practitioner_uid
-LEFT JOIN passes x ON x.session_uid = s.uid"""
+LEFT JOIN zone_totals z ON z.session_uid = s.uid"""
+"""A session's passes, interrupted passes, zones and strokes from its zone totals (one row
+per zone, kept by the journal's triggers), not from its pass rows."""
 
 
 def _session_summary(r: Mapping[str, Any]) -> SessionSummary:
@@ -730,6 +802,7 @@ def _session_summary(r: Mapping[str, Any]) -> SessionSummary:
 
 
 _ZONE_VALUES = frozenset(z.value for z in ZoneCode)
+_ALL_NUMBERS = 2**62
 
 
 def _entered_areas(areas: Mapping[str, float] | None) -> dict[ZoneCode, float]:

@@ -1,8 +1,10 @@
 """Review after the session: per-zone summaries, comparisons across a client's sessions,
 one pass in detail, exports and the HTML report.
 
-Summaries are computed from the per-pass aggregates the recorder stored, so their cost
-grows with the number of passes, never with the telemetry recorded. No Textual here: the
+Summaries are computed from the per-pass aggregates the recorder stored, summed per zone
+by the journal as it records (its derived tables), so their cost is a row per zone: it
+grows neither with the telemetry recorded nor with the passes; what a review lists one by
+one (passes that need a look, notable events) is read by index. No Textual here: the
 review screens (smpctl.tui.review) and the CLI (smpctl.cli.review_cmd) both build on it.
 """
 

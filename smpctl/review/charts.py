@@ -1,14 +1,22 @@
 """Inline SVG for the HTML report: the scalp map and small charts. Plain strings, no
-library and nothing fetched, so a report opens offline and prints as drawn."""
+library and nothing fetched, so a report opens offline and prints as drawn.
+
+``STRIP_POINTS`` and ``STRIP_SEGMENTS`` (a zone strip's budget) live with the strip
+builder in smpctl.journal.strip_codec: the journal builds each zone's strip as passes end.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+import bisect
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import NamedTuple
 
 from smpctl import hard_limits
+from smpctl.journal.strip_codec import STRIP_POINTS as STRIP_POINTS
+from smpctl.journal.strip_codec import STRIP_SEGMENTS as STRIP_SEGMENTS
+from smpctl.journal.strip_codec import StripView, ZoneStrip, centi_hz, mean_points
 
 from .summary import ZoneRow
 from .trace import TraceColumns
@@ -174,8 +182,12 @@ def speed_trace(trace: TraceColumns, width: int = 260, height: int = 56) -> str:
     t0 = t[0]
     end = (t[-1] - t0) or 1.0
     x_scale, y_scale, base = (width - 4) / end, (height - 4) / top, height - 2
-    xs = [f"{(x - t0) * x_scale + 2:.1f}" for x in t]
-    line = " ".join(f"{x},{base - v * y_scale:.1f}" for x, v in zip(xs, speed, strict=True))
+    line = " ".join(
+        [
+            f"{(x - t0) * x_scale + 2:.1f},{base - v * y_scale:.1f}"
+            for x, v in zip(t, speed, strict=True)
+        ]
+    )
     steps = _steps(
         2.0, (width - 4) / max(1, len(t) - 1), width - 4, trace.setpoint_chz, height, y_scale
     )
@@ -190,12 +202,6 @@ def speed_trace(trace: TraceColumns, width: int = 260, height: int = 56) -> str:
 
 STRIP_WIDTH = 720
 STRIP_HEIGHT = 60
-STRIP_POINTS = 360
-"""Speed points in one zone's strip, shared among its passes: the chart is the same size
-whether the zone had ten passes or two hundred."""
-STRIP_SEGMENTS = 120
-"""Beyond this many passes in a zone, neighbouring passes share a segment (a segment
-narrower than about 5 units of 720 shows nothing a reader could tell apart)."""
 STRIP_GAP = 2.0
 LABEL_EVERY = 36.0
 """Pass numbers are written under the strip where the last one is at least this far back."""
@@ -207,71 +213,105 @@ class StripPass(NamedTuple):
     attention: bool
 
 
-def _segments(passes: Sequence[StripPass]) -> list[list[StripPass]]:
-    per = max(1, math.ceil(len(passes) / STRIP_SEGMENTS))
-    return [list(passes[i : i + per]) for i in range(0, len(passes), per)]
-
-
 def pass_strip(zone: str, passes: Sequence[StripPass]) -> str:
+    """A zone's strip built here from each pass's trace (a zone without a stored strip:
+    a journal from before strips were kept, a pass closed by crash recovery). The same
+    builder as the journal's, so the picture is the one a stored strip gives."""
+    strip = ZoneStrip()
+    for p in passes:
+        strip.add(p.number, centi_hz(p.trace.speed_chz), centi_hz(p.trace.setpoint_chz))
+    return zone_strip(zone, strip.view(), [p.number for p in passes if p.attention])
+
+
+def zone_strip(zone: str, strip: StripView, attention: Iterable[int]) -> str:
     """Every pass of a zone side by side, each its own speed trace (solid) against its
-    setpoint (dashed), passes that need attention shaded. Its size is bounded: at most
-    ``STRIP_POINTS`` speed points, ``STRIP_SEGMENTS`` segments and one label per
-    ``LABEL_EVERY`` units, however many passes the zone had."""
-    groups = _segments(passes)
-    count = len(groups)
+    setpoint (dashed), segments holding a pass that needs attention (by number) shaded.
+    Its size is bounded: at most ``STRIP_POINTS`` speed points, ``STRIP_SEGMENTS``
+    segments and one label per ``LABEL_EVERY`` units, however many passes the zone had.
+    Drawn column-wise, a few operations per segment: a long session's zone has four
+    times the segments of a short one's, and the same points."""
+    strip = _within_budget(strip)
+    firsts, lasts, sizes = strip.firsts, strip.lasts, strip.sizes
+    count = len(firsts)
     width, height = STRIP_WIDTH, STRIP_HEIGHT
     seg_w = (width - STRIP_GAP * (count - 1)) / count if count else float(width)
-    budget = max(2, STRIP_POINTS // max(1, count))
-    reduced = [
-        (TraceColumns.joined(p.trace for p in group) if len(group) > 1 else group[0].trace).reduced(
-            budget
-        )
-        for group in groups
-    ]
-    top_chz = max([hard_limits.MAX_SPEED_HZ * 100, *(max(r.speed_chz, default=0) for r in reduced)])
+    pitch = seg_w + STRIP_GAP
+    top_chz = max(hard_limits.MAX_SPEED_HZ * 100, max(strip.speed, default=0))
     y_scale = (height - 4) / top_chz
-    shade: list[str] = []
-    speed: list[str] = []
+    base = height - 2
+    x0s = [i * pitch for i in range(count)]
+    steps = [seg_w / (n - 1) if n > 1 else 0.0 for n in sizes]
+    xs = [x0 + j * step for x0, step, n in zip(x0s, steps, sizes, strict=True) for j in range(n)]
+    points = [f"{x:.1f},{base - v * y_scale:.1f}" for x, v in zip(xs, strip.speed, strict=True)]
+    starts = list(itertools.accumulate(sizes, initial=0))
+    for at, n in zip(starts, sizes, strict=False):
+        if n:
+            points[at] = "M" + points[at]
+    setp = strip.setpoint
+    levels: dict[int, str] = {}  # a setpoint's height, formatted once
     setpoint: list[str] = []
+    for x0, step, at, n in zip(x0s, steps, starts, sizes, strict=False):
+        if not n:
+            continue
+        values = setp[at : at + n]
+        first = values[0]
+        if values.count(first) == n:  # the usual pass: one setpoint throughout
+            level = levels.get(first)
+            if level is None:
+                level = levels[first] = f"{base - first * y_scale:.1f}"
+            setpoint.append(f"M{x0:.1f},{level} {x0 + seg_w:.1f},{level}")
+        else:
+            setpoint.append(_steps(x0, step, seg_w, values, height, y_scale))
+    shade: dict[int, str] = {}
+    for number in attention:
+        i = bisect.bisect_right(firsts, number) - 1
+        if i >= 0 and number <= lasts[i] and i not in shade:
+            shade[i] = f"M{x0s[i]:.1f} 0h{seg_w:.1f}v{height}h{-seg_w:.1f}z"
     labels: list[str] = []
     last_label = -LABEL_EVERY
-    for i, (group, trace) in enumerate(zip(groups, reduced, strict=True)):
-        x0 = i * (seg_w + STRIP_GAP)
-        if any(p.attention for p in group):
-            shade.append(f"M{x0:.1f} 0h{seg_w:.1f}v{height}h{-seg_w:.1f}z")
-        n = len(trace.speed_chz)
-        if n:
-            step = seg_w / (n - 1) if n > 1 else 0.0
-            speed.append(
-                "M"
-                + " ".join(
-                    f"{x0 + j * step:.1f},{height - 2 - v * y_scale:.1f}"
-                    for j, v in enumerate(trace.speed_chz)
-                )
-            )
-            setpoint.append(_steps(x0, step, seg_w, trace.setpoint_chz, height, y_scale))
+    for i, x0 in enumerate(x0s):
         if x0 - last_label >= LABEL_EVERY:
             last_label = x0
-            first, last = group[0].number, group[-1].number
+            first, last = firsts[i], lasts[i]
             text = f"#{first}" if first == last else f"#{first}–{last}"
             labels.append(f'<text x="{x0:.1f}" y="{height + 11}" class="axis">{text}</text>')
-    numbers = f"#{passes[0].number}–#{passes[-1].number}" if passes else "none"
-    title = f"{zone}: {len(passes)} passes ({numbers}) in {count} segments; speed against setpoint"
+    passes = strip.passes
+    numbers = f"#{firsts[0]}–#{lasts[-1]}" if count else "none"
+    title = f"{zone}: {passes} passes ({numbers}) in {count} segments; speed against setpoint"
     parts = [
-        f'<svg class="strip" id="strip-{escape(zone)}" data-passes="{len(passes)}" '
+        f'<svg class="strip" id="strip-{escape(zone)}" data-passes="{passes}" '
         f'data-segments="{count}" viewBox="0 0 {width} {height + 14}" role="img" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
         f'<rect x="0" y="0" width="{width}" height="{height}" class="frame" />',
     ]
     if shade:
-        parts.append(f'<path d="{" ".join(shade)}" class="attention" />')
+        parts.append(f'<path d="{" ".join(shade[i] for i in sorted(shade))}" class="attention" />')
     if setpoint:
         parts.append(f'<path d="{" ".join(setpoint)}" class="setp-line" />')
-    if speed:
-        parts.append(f'<path d="{" ".join(speed)}" class="speed-line" />')
+    if points:
+        parts.append(f'<path d="{" ".join(points)}" class="speed-line" />')
     parts += labels
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _within_budget(strip: StripView) -> StripView:
+    """A strip holds its budget of points per segment already; one from elsewhere (or an
+    older release) may not."""
+    budget = strip.budget()
+    if max(strip.sizes, default=0) <= budget:
+        return strip
+    speed: list[float] = []
+    setpoint: list[int] = []
+    sizes: list[int] = []
+    at = 0
+    for n in strip.sizes:
+        s, p = mean_points(strip.speed[at : at + n], strip.setpoint[at : at + n], budget)
+        speed += s
+        setpoint += p
+        sizes.append(len(s))
+        at += n
+    return strip._replace(sizes=sizes, speed=speed, setpoint=setpoint)
 
 
 def _steps(

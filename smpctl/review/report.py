@@ -13,9 +13,18 @@ from smpctl.journal import Journal
 from . import charts
 from .dose import DOSE_UNIT, NANO_NOTE, SessionDose
 from .source import installed_version
-from .summary import EventGroup, PassLine, SessionReview, ZoneRow, attention, pass_lines, zone_label
+from .summary import (
+    EventGroup,
+    PassLine,
+    SessionReview,
+    ZoneRow,
+    attention,
+    pass_lines,
+    passes_to_look,
+    zone_label,
+)
 from .text import KIND_WORDS, pass_numbers
-from .trace import DRIFT_OK, TraceColumns, session_traces
+from .trace import DRIFT_OK, TraceColumns, session_traces, stored_strips, traces_of
 
 CSS = """
 :root { --ink: #111; --muted: #666; --line: #ddd; --accent: #08306b; }
@@ -176,23 +185,17 @@ def _pass_card(p: PassLine, trace: TraceColumns, why: list[str]) -> str:
 
 
 def _zone_passes(
-    zone: str, mine: list[PassLine], traces: dict[str, TraceColumns], rows: dict[str, ZoneRow]
+    row: ZoneRow,
+    strip: str,
+    flagged: list[tuple[PassLine, list[str]]],
+    traces: dict[str, TraceColumns],
 ) -> list[str]:
     """One zone: the strip of all its passes, then a card for each pass that needs a look."""
-    reasons = [attention(p) for p in mine]
-    flagged = [(p, why) for p, why in zip(mine, reasons, strict=True) if why]
-    strip = charts.pass_strip(
-        zone,
-        [
-            charts.StripPass(p.number, traces[p.uid], bool(why))
-            for p, why in zip(mine, reasons, strict=True)
-        ],
-    )
-    row = rows.get(zone)
-    rest = len(mine) - len(flagged)
+    zone = row.zone
+    rest = row.passes - len(flagged)
     parts = [
         f"<section class='zone-passes' id='passes-{escape(zone)}'>"
-        f"<h3>{escape(zone)} — {escape(zone_label(zone))} ({len(mine)} passes"
+        f"<h3>{escape(zone)} — {escape(zone_label(zone))} ({row.passes} passes"
         f"{f', {len(flagged)} to look at' if flagged else ''})</h3>",
         strip,
     ]
@@ -201,15 +204,43 @@ def _zone_passes(
         parts += [_pass_card(p, traces[p.uid], why) for p, why in flagged]
         parts.append("</div>")
     if rest:
-        strokes = f", {row.strokes:,} strokes in the zone" if row is not None else ""
         parts.append(
             f"<p class='muted'>{rest} other pass{'es' if rest != 1 else ''} ran as asked "
             f"(not interrupted, stopped or left open, no flag or note, mean speed within "
             f"{DRIFT_OK:.0%} of the setpoint and never below "
-            f"{hard_limits.UNDERSPEED_WARN_FRACTION:.0%} of it){strokes}.</p>"
+            f"{hard_limits.UNDERSPEED_WARN_FRACTION:.0%} of it), {row.strokes:,} strokes "
+            "in the zone.</p>"
         )
     parts.append("</section>")
     return parts
+
+
+class _ZoneDrawing:
+    """Each zone's strip: the one the journal kept as the passes ended, else (a journal
+    from before strips, a pass closed by crash recovery or still open) built here from
+    the session's stored traces, read once for every such zone."""
+
+    def __init__(self, journal: Journal, review: SessionReview) -> None:
+        self.journal = journal
+        self.review = review
+        self.strips = stored_strips(journal, review.session.uid)
+        self._lines: list[PassLine] | None = None
+        self._traces: dict[str, TraceColumns] | None = None
+
+    def strip(self, row: ZoneRow, looked: list[int]) -> str:
+        stored = self.strips.get(row.zone)
+        if stored is not None and stored.passes == row.passes:
+            return charts.zone_strip(row.zone, stored, looked)
+        uid = self.review.session.uid
+        if self._lines is None:
+            self._lines = list(self.review.passes) or pass_lines(self.journal, uid)
+        mine = [p for p in self._lines if (p.zone or "-") == row.zone]
+        if self._traces is None:
+            self._traces = session_traces(self.journal, uid, [p.uid for p in self._lines])
+        return charts.pass_strip(
+            row.zone,
+            [charts.StripPass(p.number, self._traces[p.uid], bool(attention(p))) for p in mine],
+        )
 
 
 def _event_rows(groups: list[EventGroup]) -> list[str]:
@@ -346,11 +377,13 @@ def render_report(journal: Journal, review: SessionReview) -> str:
         "--passes</code>); every sample: <code>smpctl logs export "
         f"{escape(s.uid[:8])} --format csv --telemetry -o FILE.csv</code>.</p>",
     ]
-    passes = list(review.passes) or pass_lines(journal, s.uid)
-    traces = session_traces(journal, s.uid, [p.uid for p in passes])
-    for zone in [r.zone for r in rows]:
-        mine = [p for p in passes if (p.zone or "-") == zone]
-        parts += _zone_passes(zone, mine, traces, by_zone)
+    looks = passes_to_look(journal, s.uid)
+    traces = traces_of(journal, [p.uid for p, _why in looks])
+    drawing = _ZoneDrawing(journal, review)
+    for row in rows:
+        flagged = [(p, why) for p, why in looks if (p.zone or "-") == row.zone]
+        strip = drawing.strip(row, [p.number for p, _why in flagged])
+        parts += _zone_passes(row, strip, flagged, traces)
     parts.append("<h2>Events</h2>")
     counts = ", ".join(f"{escape(k)} {v}" for k, v in review.event_counts.items())
     parts.append(f"<p class='muted'>All events: {counts or 'none'}.</p>")

@@ -1,16 +1,21 @@
-"""One session at a glance, from per-pass aggregates only: a session's cost to summarise
-grows with its passes, never with the telemetry recorded in them."""
+"""One session at a glance, from the journal's derived tables: per-zone totals, event
+counts and the passes made with each consumable, which the journal keeps up to date as
+passes and events are recorded. Summarising a session reads a row per zone, whatever the
+session's length; only what is shown one by one (notable events, passes that need a look,
+and with ``--passes`` or ``--json`` every pass) is read row by row."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from smpctl import hard_limits
 from smpctl.dose.punctures import CartridgeKind
 from smpctl.journal import Journal, SessionSummary
+from smpctl.journal.schema import LOOK_SQL
 from smpctl.protocol import EventKind, StopReason
 from smpctl.zones import ZONE_LABELS, ZoneCode
 
@@ -34,29 +39,25 @@ NEEDLE_S_SQL = needle_s_sql()
 """A pass's needle time: pedal down to pedal up on the pen's clock (u32 µs, wraps), else
 on the wall clock."""
 
-ZONE_SQL = f"""
-SELECT session_uid, zone,
-       COUNT(*) AS passes,
-       SUM({NEEDLE_S_SQL}) AS needle_s,
-       COALESCE(SUM(strokes), 0) AS strokes,
-       COALESCE(SUM(samples), 0) AS samples,
-       SUM(speed_mean_hz * samples) / SUM(CASE WHEN speed_mean_hz IS NOT NULL
-                                          THEN samples END) AS mean_hz,
-       MIN(speed_min_hz) AS min_hz,
-       MAX(speed_max_hz) AS max_hz,
-       AVG(setpoint_hz) AS setpoint_hz,
-       AVG(depth_mm) AS depth_mm,
-       MIN(depth_mm) AS depth_min_mm,
-       MAX(depth_mm) AS depth_max_mm,
-       MAX(peak_current_a) AS peak_current_a,
-       MAX(max_temp_c) AS max_temp_c,
-       SUM(outcome LIKE 'interrupted%') AS interrupted,
-       SUM(outcome IS NULL) AS open_passes,
-       SUM(flag IS NOT NULL OR note IS NOT NULL) AS flagged,
-       GROUP_CONCAT(DISTINCT flag) AS flags,
-       GROUP_CONCAT(DISTINCT scar) AS scars
-FROM passes WHERE session_uid IN ({{marks}})
-GROUP BY session_uid, zone
+ZONE_SQL = """
+SELECT session_uid, zone, passes, needle_s, strokes, samples,
+       CASE WHEN speed_passes THEN speed_sum / speed_samples END AS mean_hz,
+       speed_min AS min_hz,
+       speed_max AS max_hz,
+       CASE WHEN setpoint_passes THEN setpoint_sum / setpoint_passes END AS setpoint_hz,
+       CASE WHEN depth_passes THEN depth_sum / depth_passes END AS depth_mm,
+       depth_min AS depth_min_mm,
+       depth_max AS depth_max_mm,
+       peak_current AS peak_current_a,
+       max_temp AS max_temp_c,
+       interrupted, open_passes, flagged
+FROM zone_totals WHERE session_uid IN ({marks})
+"""
+"""Per session and zone, from ``zone_totals``: the mean speed weighted by samples, the
+setpoint and depth averaged over the passes that have one, as a GROUP BY over the pass
+rows would give them."""
+ZONE_LABELS_SQL = """
+SELECT session_uid, zone, kind, label FROM zone_labels WHERE session_uid IN ({marks})
 """
 
 ROUTINE_EVENTS = frozenset({"PEDAL_DOWN", "PEDAL_UP"})
@@ -232,10 +233,18 @@ class SessionReview:
     events: tuple[EventRow, ...]
     """Every event that is not routine (faults, stops, clamps, link and host events)."""
     consumables: tuple[Consumable, ...]
-    passes: tuple[PassLine, ...]
     pen: dict[str, Any] | None
     dose: SessionDose
     """Per zone in-skin strokes, punctures and punctures/cm²; the kind; end points."""
+    journal: Journal = field(repr=False, compare=False)
+    with_passes: bool = field(default=True, repr=False, compare=False)
+
+    @cached_property
+    def passes(self) -> tuple[PassLine, ...]:
+        """Every pass (none without ``with_passes``), read from the journal, which must
+        still be open, when first asked for: ``show --passes``, ``--json`` and the review
+        screens list them; the report and a plain ``show`` never need them all."""
+        return tuple(pass_lines(self.journal, self.session.uid)) if self.with_passes else ()
 
     @property
     def event_groups(self) -> list[EventGroup]:
@@ -261,12 +270,21 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 
 def zone_rows(journal: Journal, session_uids: Sequence[str]) -> dict[str, dict[str, ZoneRow]]:
-    """Per session, per zone: one GROUP BY over the pass rows."""
+    """Per session, per zone: a row of ``zone_totals`` each, and their flags and scars."""
     out: dict[str, dict[str, ZoneRow]] = {uid: {} for uid in session_uids}
     if not session_uids:
         return out
     marks = ", ".join("?" * len(session_uids))
+    labels: dict[tuple[str, str | None, str], list[str]] = {}
+    for session_uid, zone, kind, label in journal.store.rows(
+        ZONE_LABELS_SQL.format(marks=marks), tuple(session_uids)
+    ):
+        labels.setdefault((session_uid, zone, kind), []).append(label)
     for r in journal.store.query(ZONE_SQL.format(marks=marks), tuple(session_uids)):
+        key = (r["session_uid"], r["zone"])
+        # joined and split again as GROUP_CONCAT(DISTINCT ...) of the pass rows would be
+        r["flags"] = ",".join(labels.get((*key, "flag"), ()))
+        r["scars"] = ",".join(labels.get((*key, "scar"), ()))
         zone = r["zone"] or "-"
         out[r["session_uid"]][zone] = _zone_row(zone, r)
     for uid, rows in out.items():
@@ -364,58 +382,58 @@ def event_detail(kind: str, code: int | None, value: int | None, message: str | 
 
 
 _RELEASED = int(StopReason.PEDAL_RELEASED)
-_ROUTINE_KINDS = ", ".join(f"'{k}'" for k in sorted(ROUTINE_EVENTS))
-_EVENT_SCAN_SQL = f"""
-SELECT {", ".join(f"TOTAL(kind = '{k}') AS {k}" for k in sorted(ROUTINE_EVENTS))},
-       TOTAL(kind = 'MOTOR_STOPPED' AND code = {_RELEASED}) AS MOTOR_STOPPED,
-       GROUP_CONCAT(CASE WHEN NOT (kind IN ({_ROUTINE_KINDS})
-                                   OR (kind = 'MOTOR_STOPPED' AND code = {_RELEASED}))
-                    THEN rowid END) AS notable
-FROM events WHERE session_uid = ?
-"""
-"""One pass over a session's events: the routine ones counted, the row ids of the rest."""
 _NOTABLE_SQL = """
 SELECT e.rowid AS row_id, e.uid, e.wall, e.source, e.kind, e.code, e.value, e.pass_uid,
        e.message, p.number AS pass_number
 FROM events e LEFT JOIN passes p ON p.uid = e.pass_uid
-WHERE e.rowid IN ({marks})
+WHERE e.session_uid = ? AND e.kind = ? AND e.code IS ?
 """
-_IDS_PER_QUERY = 500
-"""Row ids bound per query (old SQLite builds allow 999 parameters)."""
+"""The events of one kind and code in a session (the events_by_session_kind index)."""
+_KINDS_PER_QUERY = 100
+"""Kinds and codes read per query (three parameters each; old SQLite builds allow 999)."""
+
+
+def routine(kind: str, code: int | None) -> bool:
+    """Every pass has these: pedal down and up, and the motor stopping as the pedal lifts."""
+    return kind in ROUTINE_EVENTS or (kind == "MOTOR_STOPPED" and code == _RELEASED)
 
 
 def session_events(journal: Journal, session_uid: str) -> tuple[dict[str, int], list[EventRow]]:
     """Counts per kind, and every event that is not routine. A session has a few events
-    per pass, nearly all routine: they are read once, counted in SQL, never loaded."""
-    scan = journal.store.query_one(_EVENT_SCAN_SQL, (session_uid,)) or {}
-    ids = [int(i) for i in str(scan.get("notable") or "").split(",") if i]
-    rows = [
-        r
-        for at in range(0, len(ids), _IDS_PER_QUERY)
-        for r in journal.store.query(
-            _NOTABLE_SQL.format(marks=", ".join("?" * len(ids[at : at + _IDS_PER_QUERY]))),
-            ids[at : at + _IDS_PER_QUERY],
+    per pass, nearly all routine: they are counted as recorded (``event_counts``), and
+    only the kinds and codes that are not routine are read, by index."""
+    counts: dict[str, int] = {}
+    notable: dict[tuple[str, int | None], None] = {}
+    for _source, kind, code, n in journal.store.rows(
+        "SELECT source, kind, code, n FROM event_counts WHERE session_uid = ?", (session_uid,)
+    ):
+        counts[kind] = counts.get(kind, 0) + int(n)
+        if not routine(kind, code):
+            notable[(kind, code)] = None
+    pairs = list(notable)
+    rows = []
+    for at in range(0, len(pairs), _KINDS_PER_QUERY):
+        part = pairs[at : at + _KINDS_PER_QUERY]
+        rows += journal.store.rows(
+            " UNION ALL ".join([_NOTABLE_SQL] * len(part)),
+            [v for kind, code in part for v in (session_uid, kind, code)],
         )
-    ]
-    rows.sort(key=lambda r: (r["wall"], r["row_id"]))
+    rows.sort(key=lambda r: (r[2], r[0]))
     events = [
         EventRow(
-            uid=r["uid"],
-            wall=r["wall"],
-            source=r["source"],
-            kind=r["kind"],
-            code=r["code"],
-            value=r["value"],
-            pass_uid=r["pass_uid"],
-            message=r["message"],
-            detail=event_detail(r["kind"], r["code"], r["value"], r["message"]),
-            pass_number=r["pass_number"],
+            uid=uid,
+            wall=wall,
+            source=source,
+            kind=kind,
+            code=code,
+            value=value,
+            pass_uid=pass_uid,
+            message=message,
+            detail=event_detail(kind, code, value, message),
+            pass_number=pass_number,
         )
-        for r in rows
+        for _row, uid, wall, source, kind, code, value, pass_uid, message, pass_number in rows
     ]
-    counts = {k: int(scan.get(k) or 0) for k in (*ROUTINE_EVENTS, "MOTOR_STOPPED")}
-    for e in events:
-        counts[e.kind] = counts.get(e.kind, 0) + 1
     ordered = sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
     return dict(ordered), events
 
@@ -423,14 +441,13 @@ def session_events(journal: Journal, session_uid: str) -> tuple[dict[str, int], 
 def consumables(journal: Journal, session_uid: str) -> list[Consumable]:
     """The cartridges and pigments registered in the session, with the passes made with each."""
     used: dict[str, int] = {}
-    for r in journal.store.query(
-        "SELECT cartridge_uid, pigment_uid, COUNT(*) AS n FROM passes WHERE session_uid = ? "
-        "GROUP BY cartridge_uid, pigment_uid",
+    for cartridge, pigment, n in journal.store.rows(
+        "SELECT cartridge_uid, pigment_uid, passes FROM session_supplies WHERE session_uid = ?",
         (session_uid,),
     ):
-        for uid in (r["cartridge_uid"], r["pigment_uid"]):
+        for uid in (cartridge, pigment):
             if uid is not None:
-                used[uid] = used.get(uid, 0) + int(r["n"])
+                used[uid] = used.get(uid, 0) + int(n)
     found = [
         Consumable(
             "cartridge",
@@ -466,16 +483,36 @@ def consumables(journal: Journal, session_uid: str) -> list[Consumable]:
     return found
 
 
+PASS_LINE_COLUMNS = f"""uid, number, zone, scar, started_wall, {NEEDLE_S_SQL} AS needle_s,
+       outcome, strokes, samples, setpoint_hz, speed_mean_hz AS mean_hz, speed_min_hz AS min_hz,
+       speed_max_hz AS max_hz, depth_mm, flag, note, continues_uid"""
+"""The columns of a ``PassLine``, in its order."""
 PASS_LINE_SQL = f"""
-SELECT uid, number, zone, scar, started_wall, {NEEDLE_S_SQL} AS needle_s, outcome, strokes,
-       samples, setpoint_hz, speed_mean_hz AS mean_hz, speed_min_hz AS min_hz,
-       speed_max_hz AS max_hz, depth_mm, flag, note, continues_uid
+SELECT {PASS_LINE_COLUMNS}
 FROM passes WHERE session_uid = ? ORDER BY number, rowid
 """
+_TO_LOOK_SQL = f"""
+SELECT {PASS_LINE_COLUMNS} FROM passes INDEXED BY passes_to_look
+WHERE session_uid = ? AND ({LOOK_SQL}) ORDER BY number, rowid
+"""
+"""The passes that may need a look, by the journal's partial index of them (named: without
+statistics SQLite's planner would pass it over for the plain index on the session)."""
 
 
 def pass_lines(journal: Journal, session_uid: str) -> list[PassLine]:
-    return [PassLine(**r) for r in journal.store.query(PASS_LINE_SQL, (session_uid,))]
+    return [PassLine._make(r) for r in journal.store.rows(PASS_LINE_SQL, (session_uid,))]
+
+
+def passes_to_look(journal: Journal, session_uid: str) -> list[tuple[PassLine, list[str]]]:
+    """The session's passes that need a look and why (``attention``), in order, read by
+    index: their count, not the session's length, sets the cost."""
+    out = []
+    for r in journal.store.rows(_TO_LOOK_SQL, (session_uid,)):
+        line = PassLine._make(r)
+        why = attention(line)
+        if why:
+            out.append((line, why))
+    return out
 
 
 def pen_of(journal: Journal, session_uid: str) -> dict[str, Any] | None:
@@ -496,7 +533,8 @@ def pen_of(journal: Journal, session_uid: str) -> dict[str, Any] | None:
 def review_session(
     journal: Journal, session: SessionSummary, *, passes: bool = True
 ) -> SessionReview:
-    """``passes=False`` leaves out the pass list (``logs show`` without ``--passes``)."""
+    """``passes=False`` leaves out the pass list (``logs show`` without ``--passes``);
+    with it the list is read when first used (``SessionReview.passes``)."""
     rows = tuple(zone_rows(journal, [session.uid])[session.uid].values())
     counts, events = session_events(journal, session.uid)
     used = tuple(consumables(journal, session.uid))
@@ -508,7 +546,8 @@ def review_session(
         event_counts=counts,
         events=tuple(events),
         consumables=used,
-        passes=tuple(pass_lines(journal, session.uid)) if passes else (),
         pen=pen_of(journal, session.uid),
         dose=session_dose(journal, session.uid, session.kind, nano=nano),
+        journal=journal,
+        with_passes=passes,
     )

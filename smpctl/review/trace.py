@@ -1,15 +1,17 @@
 """Speed traces: a pass's telemetry reduced to a few dozen points.
 
-A pass keeps its trace (48 points) in ``pass_traces`` when it ends; ``session_traces``
-reads every trace of a session in one query, so a report's cost per pass is one small row
-however long the pass ran. A pass without one (a journal from before traces were kept)
-falls back to ``pass_trace``: at most ``MAX_CHUNKS`` of its telemetry chunks, evenly spread,
-decoding only the time and speed columns. ``trace_summary`` reads one pass in full
-(``logs pass``).
+A pass keeps its trace (48 points) in ``pass_traces`` when it ends, and joins its zone's
+strip (``zone_strips``); a report reads the strips (``stored_strips``) and the traces of
+the passes it shows one by one (``traces_of``). ``session_traces`` reads every trace of a
+session in one query, for a zone without a strip. A pass without a stored trace (a journal
+from before traces were kept) falls back to ``pass_trace``: at most ``MAX_CHUNKS`` of its
+telemetry chunks, evenly spread, decoding only the time and speed columns.
+``trace_summary`` reads one pass in full (``logs pass``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import statistics
@@ -23,6 +25,7 @@ from typing import Any
 
 from smpctl import hard_limits
 from smpctl.journal import Journal
+from smpctl.journal.strip_codec import StripView, read_strip
 from smpctl.journal.telemetry_codec import CODEC, FIELD_FORMATS, unpack_samples
 from smpctl.journal.trace_codec import TRACE_CODEC, TRACE_POINTS, TracePoint, decode_trace
 from smpctl.protocol import Status, Telemetry
@@ -38,7 +41,9 @@ __all__ = [
     "downsample",
     "pass_trace",
     "session_traces",
+    "stored_strips",
     "trace_summary",
+    "traces_of",
 ]
 
 MAX_CHUNKS = 16
@@ -93,22 +98,6 @@ class TraceColumns:
             [p.setpoint_hz * 100 for p in points],
         )
 
-    @classmethod
-    def joined(cls, traces: Iterable[TraceColumns]) -> TraceColumns:
-        """Traces one after another on one time line (passes that share a chart segment)."""
-        t: list[float] = []
-        speed: list[float] = []
-        setpoint: list[float] = []
-        offset = 0.0
-        for trace in traces:
-            if not trace.t_ms:
-                continue
-            t.extend(x - trace.t_ms[0] + offset for x in trace.t_ms)
-            speed.extend(trace.speed_chz)
-            setpoint.extend(trace.setpoint_chz)
-            offset = t[-1] + 1.0
-        return cls(t, speed, setpoint)
-
 
 @functools.lru_cache(maxsize=512)
 def _buckets(n: int, points: int) -> tuple[tuple[int, int], ...]:
@@ -138,24 +127,53 @@ def session_traces(
     """The traces of ``pass_uids`` (passes of one session): every stored trace of the
     session in one query; a pass without one reads its telemetry (``pass_trace``)."""
     stored: dict[str, tuple[str, bytes]] = {
-        r["pass_uid"]: (r["codec"], r["data"])
-        for r in journal.store.query(
+        uid: (codec, data)
+        for uid, codec, data in journal.store.rows(
             "SELECT pass_uid, codec, data FROM pass_traces WHERE session_uid = ? ORDER BY rowid",
             (session_uid,),
         )
     }
-    out: dict[str, TraceColumns] = {}
-    for uid in pass_uids:
-        found = stored.get(uid)
-        columns = None
-        if found is not None:
-            try:
-                columns = decode_columns(found[1], found[0])
-            except (ValueError, zlib.error, struct.error):
-                columns = None  # a trace this release cannot read: its telemetry can
-        if columns is None:
-            columns = TraceColumns.of_points(pass_trace(journal, uid))
-        out[uid] = columns
+    return {uid: _trace_of(journal, uid, stored.get(uid)) for uid in pass_uids}
+
+
+_UIDS_PER_QUERY = 500
+"""Ids bound per query (old SQLite builds allow 999 parameters)."""
+
+
+def traces_of(journal: Journal, pass_uids: Sequence[str]) -> dict[str, TraceColumns]:
+    """The traces of a few passes (the report's cards), each by its pass (an index), so
+    the cost is theirs, not their session's; a pass without one reads its telemetry."""
+    uids = list(dict.fromkeys(pass_uids))
+    stored: dict[str, tuple[str, bytes]] = {}
+    for at in range(0, len(uids), _UIDS_PER_QUERY):
+        part = uids[at : at + _UIDS_PER_QUERY]
+        for uid, codec, data in journal.store.rows(
+            "SELECT pass_uid, codec, data FROM pass_traces WHERE pass_uid IN "
+            f"({', '.join('?' * len(part))}) ORDER BY rowid",
+            part,
+        ):
+            stored[uid] = (codec, data)
+    return {uid: _trace_of(journal, uid, stored.get(uid)) for uid in uids}
+
+
+def _trace_of(journal: Journal, uid: str, found: tuple[str, bytes] | None) -> TraceColumns:
+    if found is not None:
+        try:
+            return decode_columns(found[1], found[0])
+        except (ValueError, zlib.error, struct.error):
+            pass  # a trace this release cannot read: its telemetry can
+    return TraceColumns.of_points(pass_trace(journal, uid))
+
+
+def stored_strips(journal: Journal, session_uid: str) -> dict[str, StripView]:
+    """The zone strips the journal built as the session's passes ended (zones with passes
+    but no strip here, or a strip that does not hold them all, are drawn from the traces)."""
+    out: dict[str, StripView] = {}
+    for zone, codec, data in journal.store.rows(
+        "SELECT zone, codec, data FROM zone_strips WHERE session_uid = ?", (session_uid,)
+    ):
+        with contextlib.suppress(ValueError, TypeError, struct.error):
+            out[zone] = read_strip(data, codec)
     return out
 
 

@@ -85,7 +85,7 @@ def test_show_groups_an_event_that_recurs_and_json_keeps_every_one(
     """Five stalls: the text shows each kind once with its count, its passes and the first
     three; the JSON lists all fifteen events (a stall raises, stops and disarms), in time
     order however many reads it takes to fetch them."""
-    monkeypatch.setattr(summary, "_IDS_PER_QUERY", 4)
+    monkeypatch.setattr(summary, "_KINDS_PER_QUERY", 1)
     path = tmp_path / "stalls.sqlite3"
     recorder = SessionRecorder(seed=5)
     plan = [PlannedPass("MID", 0.6, 0.5)] + [
@@ -402,12 +402,14 @@ def test_report_cards_only_the_passes_that_need_a_look(
 def test_a_report_on_a_journal_without_stored_traces_reads_them_from_telemetry(
     three_sessions: Path, tmp_path: Path
 ) -> None:
-    """Journals from before traces were kept have no pass_traces rows: the report draws
-    every pass's trace from its telemetry instead."""
+    """Journals from before traces were kept have no pass_traces rows (nor zone strips):
+    the report draws every pass's trace from its telemetry instead."""
     old = tmp_path / "old.sqlite3"
     with sqlite3.connect(three_sessions) as src, sqlite3.connect(old) as dst:
         src.backup(dst)
         assert dst.execute("DELETE FROM pass_traces").rowcount > 0
+        # the zone strips were drawn from them: they go too (a journal trigger)
+        assert dst.execute("SELECT COUNT(*) FROM zone_strips").fetchone() == (0,)
     reports = {}
     for name, path in (("stored", three_sessions), ("telemetry", old)):
         out = tmp_path / f"{name}.html"
