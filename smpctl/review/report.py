@@ -184,6 +184,40 @@ def _pass_card(p: PassLine, trace: TraceColumns, why: list[str]) -> str:
     )
 
 
+CARDS_PER_REASON = 2
+"""Passes that need a look for the same machine reason (a stall, a speed below its
+setpoint) repeat one story: the first ones get a card with their trace, the rest are
+listed by number and id. A pass flagged or annotated by the practitioner always gets its
+own card: what was written is about that pass."""
+
+
+def _reason_key(why: list[str]) -> str | None:
+    """What groups a pass with others like it (None: it keeps its own card)."""
+    if any(w.startswith("flag: ") or w == "note" for w in why):
+        return None
+    first = why[0]
+    if first.startswith(("mean ", "fell to ")):
+        return "speed off its setpoint"
+    return first
+
+
+def _cards_and_more(
+    flagged: list[tuple[PassLine, list[str]]],
+) -> tuple[list[tuple[PassLine, list[str]]], dict[str, list[tuple[PassLine, list[str]]]]]:
+    cards: list[tuple[PassLine, list[str]]] = []
+    more: dict[str, list[tuple[PassLine, list[str]]]] = {}
+    shown: dict[str, int] = {}
+    for item in flagged:
+        key = _reason_key(item[1])
+        if key is None or shown.get(key, 0) < CARDS_PER_REASON:
+            cards.append(item)
+            if key is not None:
+                shown[key] = shown.get(key, 0) + 1
+        else:
+            more.setdefault(key, []).append(item)
+    return cards, more
+
+
 def _zone_passes(
     row: ZoneRow,
     strip: str,
@@ -200,9 +234,20 @@ def _zone_passes(
         strip,
     ]
     if flagged:
+        cards, more = _cards_and_more(flagged)
         parts.append("<div class='passes'>")
-        parts += [_pass_card(p, traces[p.uid], why) for p, why in flagged]
+        parts += [_pass_card(p, traces[p.uid], why) for p, why in cards]
         parts.append("</div>")
+        for reason, passes in more.items():
+            listed = ", ".join(
+                f"#{p.number} <code>{escape(p.uid[:8])}</code>" for p, _why in passes
+            )
+            parts.append(
+                f"<p class='more-passes'>{len(passes)} more pass"
+                f"{'es' if len(passes) != 1 else ''} for the same reason "
+                f"(<b>{escape(reason)}</b>): {listed}. <code>smpctl logs pass ID</code> "
+                "shows any one in full.</p>"
+            )
     if rest:
         parts.append(
             f"<p class='muted'>{rest} other pass{'es' if rest != 1 else ''} ran as asked "
@@ -372,16 +417,21 @@ def render_report(journal: Journal, review: SessionReview) -> str:
         "<h2>Passes</h2><p class='muted'>Each zone's passes side by side, in order: a "
         "segment per pass, its speed (blue) against its setpoint (orange, dashed), "
         f"0–{hard_limits.MAX_SPEED_HZ:g} Hz, downsampled to fit; passes that need a look are "
-        "shaded and shown below their zone with their own trace. Any pass in full: "
+        "shaded and shown below their zone with their own trace (for a reason that repeats, "
+        f"the first {CARDS_PER_REASON}, then a list of the rest). Any pass in full: "
         f"<code>smpctl logs pass PASS_ID</code> (ids: <code>smpctl logs show {escape(s.uid[:8])} "
         "--passes</code>); every sample: <code>smpctl logs export "
         f"{escape(s.uid[:8])} --format csv --telemetry -o FILE.csv</code>.</p>",
     ]
     looks = passes_to_look(journal, s.uid)
-    traces = traces_of(journal, [p.uid for p, _why in looks])
+    looks_by_zone = {
+        row.zone: [(p, why) for p, why in looks if (p.zone or "-") == row.zone] for row in rows
+    }
+    carded = [p.uid for flagged in looks_by_zone.values() for p, _why in _cards_and_more(flagged)[0]]
+    traces = traces_of(journal, carded)
     drawing = _ZoneDrawing(journal, review)
     for row in rows:
-        flagged = [(p, why) for p, why in looks if (p.zone or "-") == row.zone]
+        flagged = looks_by_zone[row.zone]
         strip = drawing.strip(row, [p.number for p, _why in flagged])
         parts += _zone_passes(row, strip, flagged, traces)
     parts.append("<h2>Events</h2>")
