@@ -82,6 +82,8 @@ ALIVE_LEASE_S = 0.3
 REFRESH_EVERY_S = 0.1
 PLOT_EVERY_S = 0.2
 FIGURES_EVERY_S = 1.0
+TABLE_EVERY_S = 0.5
+"""The zone table's live figures are redrawn at most this often."""
 PEDAL_ECHO_S = 0.3
 """Longer than the pen takes to report a simulated pedal press in its telemetry."""
 SCAR_CYCLE: tuple[ScarKind | None, ...] = (
@@ -184,6 +186,8 @@ class Dashboard(App[None]):
         self._next_form: SessionForm | None = None
         self.stopper = StopSender(lambda: self.pen, self._stop_failed, clock)
         self.refreshes = 0
+        self._table_zones: tuple[str, ...] | None = None
+        self._table_shown_at = -1e9
 
     # ------------------------------------------------------------------ start
 
@@ -505,7 +509,13 @@ class Dashboard(App[None]):
             }
             point = session.end_points.get(z)
             rows[z]["end_point"] = point.short if point is not None else "—"
-        table.show(rows)
+        at = self.clock()
+        if tuple(rows) != self._table_zones or at - self._table_shown_at >= TABLE_EVERY_S:
+            # the numbers change with every sample during a pass; redrawing the table
+            # twice a second reads as live and keeps its render caches from churning
+            table.show(rows)
+            self._table_zones = tuple(rows)
+            self._table_shown_at = at
         return views
 
     def _redraw_plot(self) -> None:

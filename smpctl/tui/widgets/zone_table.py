@@ -70,9 +70,18 @@ class ZoneTable(DataTable[Cell]):
         for zone in zones:
             for _label, key in self.columns_shown:
                 value = rows[zone].get(key, "")
-                if self._cells.get((zone, key)) != value:
+                before = self._cells.get((zone, key))
+                if before != value:
                     self._cells[(zone, key)] = value
-                    self.update_cell(zone, key, value, update_width=True)
+                    # a width change re-lays the whole table out: only when the text grew
+                    wider = _width(value) > _width(before)
+                    self.update_cell(zone, key, value, update_width=wider)
+
+
+def _width(cell: Cell | None) -> int:
+    if cell is None:
+        return 0
+    return cell.cell_len if isinstance(cell, Text) else len(str(cell))
 
 
 def figure_cells(zone: str, now: ZoneFigures | None, last: ZoneFigures | None) -> dict[str, Cell]:
