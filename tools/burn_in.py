@@ -64,10 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def render(result: BurnInResult) -> str:
-    identity = result.outcome.identity
     lines = [
-        f"pen {identity.model} serial {identity.serial}"
-        + (" (SIMULATED)" if identity.simulated else ""),
+        result.outcome.pen_line(),
         f"ran {result.duration_s / 60:.2f} min in {len(result.segments)} stays at "
         + ", ".join(f"{s:g}" for s in result.plan.speeds_hz)
         + " Hz",
@@ -97,9 +95,8 @@ def run(args: argparse.Namespace) -> int:
     with bench(args) as b:
         result = BurnIn(b.pen, plan, today=today(), say=b.say).run()
         body = {**result.as_dict(), "profile": args.profile}
-        recorded = finish(args, result.outcome, body, b.journal)
-        journal_path = b.journal.path
-    return conclude(args, result.outcome, body, recorded, journal_path, lambda: render(result))
+        finished = finish(args, result.outcome, body, b.journal)
+    return conclude(args, finished, lambda: render(result))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,15 +21,16 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python tools/calibrate_contact.py` from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from smpctl.calibration.contact import contact_settings
-from smpctl.calibration.contact_run import (
-    ContactCalibrationResult,
-    ContactCalibrator,
-    ContactPlan,
-    table_lines,
-)
+from smpctl.calibration.contact_run import ContactCalibrationResult, ContactPlan, table_lines
 from smpctl.cli.args import add_sim_hand, add_speed_steps, add_technician_tool, tool_main
-from smpctl.cli.bench_tool import add_sim_supply, bench, conclude, explain, finish, today
+from smpctl.cli.bench_tool import (
+    add_sim_supply,
+    bench,
+    calibrate_contact,
+    conclude,
+    explain,
+    finish,
+)
 from smpctl.errors import SimulatorError
 
 DEFAULTS = ContactPlan()
@@ -67,8 +68,9 @@ def render(result: ContactCalibrationResult) -> str:
     lines = table_lines(result)
     lines += explain(result.outcome)
     if result.passed:
-        expires = result.outcome.expires.isoformat() if result.outcome.expires else "never"
-        lines.append(f"contact baseline in force for this pen until {expires}")
+        lines.append(
+            f"contact baseline in force for this pen until {result.outcome.expires_text()}"
+        )
     return "\n".join(lines)
 
 
@@ -87,19 +89,11 @@ def run(args: argparse.Namespace) -> int:
     with bench(args) as b:
         if args.sim_hand and not b.pen.simulated:
             raise SimulatorError("--sim-hand works only on the simulated pen")
-        result = ContactCalibrator(
-            b.pen,
-            plan,
-            today=today(),
-            valid_days=args.valid_days,
-            say=b.say,
-            sim_skin_load_pct=args.sim_hand,
-            previous=contact_settings(b.journal, b.pen.serial, today()),
-        ).run()
-        body = result.as_dict()
-        recorded = finish(args, result.outcome, body, b.journal)
-        journal_path = b.journal.path
-    return conclude(args, result.outcome, body, recorded, journal_path, lambda: render(result))
+        result = calibrate_contact(
+            b, plan, valid_days=args.valid_days, sim_skin_load_pct=args.sim_hand
+        )
+        finished = finish(args, result.outcome, result.as_dict(), b.journal)
+    return conclude(args, finished, lambda: render(result))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

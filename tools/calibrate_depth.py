@@ -124,8 +124,7 @@ def simulated_gauge(b: Bench) -> GaugeReader:
 def render(result: DepthCalibrationResult) -> str:
     a = result.analysis
     lines = [
-        f"pen {result.outcome.identity.model} serial {result.outcome.identity.serial}"
-        + (" (SIMULATED)" if result.outcome.identity.simulated else ""),
+        result.outcome.pen_line(),
         f"{'mark':>6} {'reported':>9} {'gauge':>8} {'corrected':>9} {'residual':>9}",
     ]
     for r in a.results:
@@ -139,8 +138,7 @@ def render(result: DepthCalibrationResult) -> str:
     )
     lines += explain(result.outcome)
     if result.outcome.written:
-        expires = result.outcome.expires.isoformat() if result.outcome.expires else "never"
-        lines.append(f"written to the pen; valid until {expires}")
+        lines.append(f"written to the pen; valid until {result.outcome.expires_text()}")
     return "\n".join(lines)
 
 
@@ -166,10 +164,8 @@ def run(args: argparse.Namespace) -> int:
         result = DepthCalibrator(
             b.pen, plan, gauge, today=today(), valid_days=args.valid_days, say=b.say
         ).run()
-        body = result.as_dict()
-        recorded = finish(args, result.outcome, body, b.journal)
-        journal_path = b.journal.path
-    return conclude(args, result.outcome, body, recorded, journal_path, lambda: render(result))
+        finished = finish(args, result.outcome, result.as_dict(), b.journal)
+    return conclude(args, finished, lambda: render(result))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,16 +21,18 @@ if __package__ in (None, ""):  # run as `python tools/calibrate_speed.py` from a
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from smpctl.calibration import SpeedCalibrationResult, SpeedCalibrator, SpeedSweep
-from smpctl.calibration.contact import contact_settings
-from smpctl.calibration.contact_run import (
-    ContactCalibrationResult,
-    ContactCalibrator,
-    ContactPlan,
-    table_lines,
-)
-from smpctl.calibration.record import Recorded
+from smpctl.calibration.contact_run import ContactCalibrationResult, ContactPlan, table_lines
 from smpctl.cli.args import add_speed_steps, add_technician_tool, print_json, tool_main
-from smpctl.cli.bench_tool import add_sim_supply, bench, conclude, explain, finish, today
+from smpctl.cli.bench_tool import (
+    Finished,
+    add_sim_supply,
+    bench,
+    calibrate_contact,
+    conclude,
+    explain,
+    finish,
+    today,
+)
 
 DEFAULTS = SpeedSweep()
 
@@ -91,8 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 def render(result: SpeedCalibrationResult) -> str:
     a = result.analysis
     lines = [
-        f"pen {result.outcome.identity.model} serial {result.outcome.identity.serial}"
-        + (" (SIMULATED)" if result.outcome.identity.simulated else ""),
+        result.outcome.pen_line(),
         f"{'setpoint':>9} {'true':>9} {'reported':>9} {'corrected':>9} {'residual':>9}",
     ]
     for r in a.results:
@@ -121,8 +122,7 @@ def render(result: SpeedCalibrationResult) -> str:
         )
     lines += explain(result.outcome)
     if result.outcome.written:
-        expires = result.outcome.expires.isoformat() if result.outcome.expires else "never"
-        lines.append(f"written to the pen; valid until {expires}")
+        lines.append(f"written to the pen; valid until {result.outcome.expires_text()}")
     return "\n".join(lines)
 
 
@@ -142,10 +142,8 @@ def run(args: argparse.Namespace) -> int:
         result = SpeedCalibrator(
             b.pen, sweep, today=today(), valid_days=args.valid_days, say=b.say
         ).run()
-        body = result.as_dict()
-        recorded = finish(args, result.outcome, body, b.journal)
-        journal_path = b.journal.path
-        contact: tuple[ContactCalibrationResult, dict[str, Any], Recorded] | None = None
+        finished = finish(args, result.outcome, result.as_dict(), b.journal)
+        contact: tuple[ContactCalibrationResult, Finished] | None = None
         if args.contact and result.passed:
             b.say("Recording the skin-contact baseline with the new correction in force:")
             plan = ContactPlan(
@@ -155,39 +153,33 @@ def run(args: argparse.Namespace) -> int:
                 measure_s=args.window,
                 telemetry_hz=args.telemetry_hz,
             )
-            contact_result = ContactCalibrator(
-                b.pen,
-                plan,
-                today=today(),
-                valid_days=args.valid_days,
-                say=b.say,
-                previous=contact_settings(b.journal, b.pen.serial, today()),
-            ).run()
-            contact_body = contact_result.as_dict()
+            contact_result = calibrate_contact(b, plan, valid_days=args.valid_days)
             contact = (
                 contact_result,
-                contact_body,
-                finish(args, contact_result.outcome, contact_body, b.journal),
+                finish(args, contact_result.outcome, contact_result.as_dict(), b.journal),
             )
     if not args.contact:
-        return conclude(args, result.outcome, body, recorded, journal_path, lambda: render(result))
-    return conclude_both(args, result, body, recorded, journal_path, contact)
+        return conclude(args, finished, lambda: render(result))
+    return conclude_both(args, result, finished, contact)
 
 
 def conclude_both(
     args: argparse.Namespace,
     result: SpeedCalibrationResult,
-    body: dict[str, Any],
-    recorded: Recorded,
-    journal_path: Path,
-    contact: tuple[ContactCalibrationResult, dict[str, Any], Recorded] | None,
+    finished: Finished,
+    contact: tuple[ContactCalibrationResult, Finished] | None,
 ) -> int:
     """Both runs' results; exit status 0 only when both passed."""
     skipped = "not measured: the speed calibration failed"
+    recorded, journal_path = finished.recorded, finished.journal_path
     if args.json:
-        out: dict[str, Any] = {**body, "report": str(recorded.report), "journal": str(journal_path)}
+        out: dict[str, Any] = {
+            **finished.body,
+            "report": str(recorded.report),
+            "journal": str(journal_path),
+        }
         out["contact"] = (
-            {**contact[1], "report": str(contact[2].report)}
+            {**contact[1].body, "report": str(contact[1].recorded.report)}
             if contact is not None
             else {"passed": False, "skipped": skipped}
         )
@@ -199,10 +191,10 @@ def conclude_both(
         if contact is None:
             print(f"RESULT: FAIL ({skipped})")
         else:
-            contact_result, _body, contact_recorded = contact
+            contact_result, contact_finished = contact
             lines = table_lines(contact_result) + explain(contact_result.outcome)
             print("\n".join(lines))
-            print(f"report: {contact_recorded.report}")
+            print(f"report: {contact_finished.recorded.report}")
         print(f"history: {journal_path}")
     return 0 if result.passed and contact is not None and contact[0].passed else 1
 

@@ -236,11 +236,9 @@ class ContactCalibrator:
 
 def table_lines(result: ContactCalibrationResult) -> list[str]:
     """The run as a technician reads it: the baseline table and ``c``."""
-    identity = result.outcome.identity
     a = result.analysis
     lines = [
-        f"pen {identity.model} serial {identity.serial}"
-        + (" (SIMULATED)" if identity.simulated else ""),
+        result.outcome.pen_line(),
         f"{'setpoint':>9} {'speed':>9} {'i0':>9} {'sd':>8} {'samples':>8}",
     ]
     for s in a.steps:

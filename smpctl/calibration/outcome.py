@@ -74,3 +74,12 @@ class Outcome:
             head["expires"] = self.expires.isoformat() if self.expires else None
         head["passed"] = self.passed
         return head
+
+    def pen_line(self) -> str:
+        """The line a printed result opens with: which pen, and whether it is simulated."""
+        return f"pen {self.identity.model} serial {self.identity.serial}" + (
+            " (SIMULATED)" if self.identity.simulated else ""
+        )
+
+    def expires_text(self) -> str:
+        return self.expires.isoformat() if self.expires else "never"

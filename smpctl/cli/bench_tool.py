@@ -1,5 +1,6 @@
-"""What the technician tools (tools/calibrate_speed.py, calibrate_depth.py, burn_in.py)
-share: the pen on the bench, the journal, and where the result goes.
+"""What the technician tools (tools/calibrate_speed.py, calibrate_contact.py,
+calibrate_depth.py, burn_in.py) share: the pen on the bench, the journal, and where the
+result goes.
 
 Without ``--port`` (and no pen on USB) the tools run on the SIMULATED pen, labelled so on
 stderr before anything happens. The journal is opened before the pen is touched, so a
@@ -18,6 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from smpctl.calibration import Outcome, Recorded, default_report_dir, record_run
+from smpctl.calibration.contact import contact_settings
+from smpctl.calibration.contact_run import (
+    ContactCalibrationResult,
+    ContactCalibrator,
+    ContactPlan,
+)
 from smpctl.client import Pen, connect
 from smpctl.errors import SimulatorError
 from smpctl.journal import Journal
@@ -94,34 +101,60 @@ def bench(args: argparse.Namespace) -> Iterator[Bench]:
             pen.close()
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A run once recorded: what ``conclude`` prints."""
+
+    outcome: Outcome
+    body: dict[str, Any]
+    recorded: Recorded
+    journal_path: Path
+
+
 def finish(
     args: argparse.Namespace,
     outcome: Outcome,
     body: dict[str, Any],
     journal: Journal,
-) -> Recorded:
+) -> Finished:
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir()
-    return record_run(
+    recorded = record_run(
         outcome, body, report_dir=report_dir, journal=journal, technician=args.technician
     )
+    return Finished(outcome, body, recorded, journal.path)
 
 
-def conclude(
-    args: argparse.Namespace,
-    outcome: Outcome,
-    body: dict[str, Any],
-    recorded: Recorded,
-    journal_path: Path,
-    render: Callable[[], str],
-) -> int:
+def conclude(args: argparse.Namespace, finished: Finished, render: Callable[[], str]) -> int:
     """Print the result (JSON or text); exit status 0 on a pass, 1 on a fail."""
     if args.json:
-        print_json({**body, "report": str(recorded.report), "journal": str(journal_path)})
+        print_json(
+            {
+                **finished.body,
+                "report": str(finished.recorded.report),
+                "journal": str(finished.journal_path),
+            }
+        )
     else:
         print(render())
-        print(f"report: {recorded.report}")
-        print(f"history: {journal_path}")
-    return 0 if outcome.passed else 1
+        print(f"report: {finished.recorded.report}")
+        print(f"history: {finished.journal_path}")
+    return 0 if finished.outcome.passed else 1
+
+
+def calibrate_contact(
+    b: Bench, plan: ContactPlan, *, valid_days: int, sim_skin_load_pct: int = 0
+) -> ContactCalibrationResult:
+    """The contact calibration on the bench's pen, compared with the pen's last one
+    (tools/calibrate_contact.py, and calibrate_speed.py --contact)."""
+    return ContactCalibrator(
+        b.pen,
+        plan,
+        today=today(),
+        valid_days=valid_days,
+        say=b.say,
+        sim_skin_load_pct=sim_skin_load_pct,
+        previous=contact_settings(b.journal, b.pen.serial, today()),
+    ).run()
 
 
 def explain(outcome: Outcome) -> list[str]:

@@ -427,7 +427,9 @@ def render_report(journal: Journal, review: SessionReview) -> str:
     looks_by_zone = {
         row.zone: [(p, why) for p, why in looks if (p.zone or "-") == row.zone] for row in rows
     }
-    carded = [p.uid for flagged in looks_by_zone.values() for p, _why in _cards_and_more(flagged)[0]]
+    carded = [
+        p.uid for flagged in looks_by_zone.values() for p, _why in _cards_and_more(flagged)[0]
+    ]
     traces = traces_of(journal, carded)
     drawing = _ZoneDrawing(journal, review)
     for row in rows:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from smpctl.client import Pen
+from smpctl.journal import Insert, Journal
 
 
 def wait_until(pred: Callable[[], bool], timeout: float, pen: Pen | None = None) -> bool:
@@ -29,3 +30,23 @@ def hold(pen: Pen, seconds: float) -> None:
     while time.monotonic() < end:
         pen.alive()
         time.sleep(0.01)
+
+
+def measure_area(journal: Journal, client_uid: str, zone: str, area: float, day: str) -> None:
+    """A zone's area measured with a tape on ``day``, written straight to the store."""
+    journal.store.write(
+        [
+            Insert(
+                "client_areas",
+                {
+                    "uid": journal.store.new_uid(),
+                    "client_uid": client_uid,
+                    "zone": zone,
+                    "area_cm2": area,
+                    "measured_day": day,
+                    "method": "tape",
+                    "recorded_wall": journal.now,
+                },
+            )
+        ]
+    )

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from journal_support import measure_area
 
-from smpctl.journal import Insert, Journal, Outcome, Update
+from smpctl.journal import Journal, Outcome, Update
 from smpctl.journal.doses import (
     areas_in_force,
     client_dose_history,
@@ -65,25 +66,6 @@ def journal(tmp_path: Path, clock: Clock) -> Iterator[Journal]:
     j.close()
 
 
-def _measure(journal: Journal, client_uid: str, zone: str, area: float, day: str) -> None:
-    journal.store.write(
-        [
-            Insert(
-                "client_areas",
-                {
-                    "uid": journal.store.new_uid(),
-                    "client_uid": client_uid,
-                    "zone": zone,
-                    "area_cm2": area,
-                    "measured_day": day,
-                    "method": "tape",
-                    "recorded_wall": journal.now,
-                },
-            )
-        ]
-    )
-
-
 def test_a_session_dose_divides_by_the_area_recorded_with_that_session(
     journal: Journal, clock: Clock
 ) -> None:
@@ -98,7 +80,7 @@ def test_a_session_dose_divides_by_the_area_recorded_with_that_session(
     assert (hl.passes, hl.strokes, hl.in_skin_strokes, hl.punctures) == (2, 1800, 1500, 4500)
     assert hl.per_cm2 == pytest.approx(4500 / area)
     # a later measurement changes the next session's area, never this one's
-    _measure(journal, client, "HL", 20.0, "2026-09-10")
+    measure_area(journal, client, "HL", 20.0, "2026-09-10")
     assert areas_in_force(journal, client)["HL"] == (20.0, "measured")
     assert session_areas(journal, s1)["HL"] == (area, source)
     assert session_doses(journal, s1)["HL"].per_cm2 == pytest.approx(4500 / area)

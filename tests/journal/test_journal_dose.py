@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from journal_support import hold, wait_until
+from journal_support import hold, measure_area, wait_until
 
 import smpctl.sim as sim
 from smpctl import errors
 from smpctl.client import LinkState, Pen, connect
 from smpctl.dose import DEFAULT_AREAS_CM2, ContactDetector
-from smpctl.journal import Insert, Journal, Outcome, Recorder
+from smpctl.journal import Journal, Outcome, Recorder
 from smpctl.journal.records import PassRecord
 from smpctl.journal.schema import RECORD_TABLES, migrate
 from smpctl.protocol import SimAction, Telemetry
@@ -238,25 +238,6 @@ def test_a_pass_a_crash_left_open_gets_its_dose_from_its_telemetry(
     assert (record.needles, record.punctures) == (12, record.in_skin_strokes * 12)
 
 
-def _measure(journal: Journal, client_uid: str, zone: str, area: float, day: str) -> None:
-    journal.store.write(
-        [
-            Insert(
-                "client_areas",
-                {
-                    "uid": journal.store.new_uid(),
-                    "client_uid": client_uid,
-                    "zone": zone,
-                    "area_cm2": area,
-                    "measured_day": day,
-                    "method": "tape",
-                    "recorded_wall": journal.now,
-                },
-            )
-        ]
-    )
-
-
 def _areas(journal: Journal, session_uid: str) -> dict[str, tuple[float, str]]:
     rows = journal.store.query(
         "SELECT zone, area_cm2, source FROM session_areas WHERE session_uid = ?", (session_uid,)
@@ -270,9 +251,9 @@ def test_a_session_keeps_every_zone_area_measured_entered_or_default(
 ) -> None:
     with Journal.open(journal_file) as journal:
         client = journal.client("C-7")
-        _measure(journal, client, "HL", 24.0, "2026-03-01")
-        _measure(journal, client, "HL", 26.5, "2026-05-01")  # the newest is in force
-        _measure(journal, client, "CRN", 70.0, "2026-05-01")
+        measure_area(journal, client, "HL", 24.0, "2026-03-01")
+        measure_area(journal, client, "HL", 26.5, "2026-05-01")  # the newest is in force
+        measure_area(journal, client, "CRN", 70.0, "2026-05-01")
         first = journal.open_session("C-7", 1, consent=True, simulated=True)
         journal.close_session()
         second = journal.open_session(
@@ -320,7 +301,7 @@ def test_a_stored_impossible_area_stops_the_session_before_anything_is_written(
     journal_file: Path,
 ) -> None:
     with Journal.open(journal_file) as journal:
-        _measure(journal, journal.client("C-8"), "NAP", 0.0, "2026-05-01")
+        measure_area(journal, journal.client("C-8"), "NAP", 0.0, "2026-05-01")
         before = _rows(journal)
         with pytest.raises(errors.ZoneAreaError, match="NAP"):
             journal.open_session("C-8", 1, consent=True, simulated=True)

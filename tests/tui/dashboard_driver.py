@@ -16,19 +16,23 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
+from frozen_pen import FrozenPen
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Input, RadioButton, Select
 
 from smpctl.client import Pen, connect
+from smpctl.journal import Journal
+from smpctl.profiles import LoadedProfile, ProfileLibrary
 from smpctl.protocol import Status
 from smpctl.tui.app import Dashboard
 from smpctl.tui.screens.end_session import EndSessionScreen
 from smpctl.tui.screens.session_start import SessionStartScreen
 from smpctl.tui.screens.treatment import TreatmentScreen
+from smpctl.tui.session_flow.start_form import SessionForm
 from smpctl.zones import ZoneCode
 
 PASS_S = 0.8
@@ -82,6 +86,72 @@ class Calendar:
 
     def today(self) -> dt.date:
         return self.day
+
+
+def shipped_profiles() -> list[LoadedProfile]:
+    """Every profile shipped with smpctl, for the start screen's profile choice."""
+    library = ProfileLibrary.default(None)
+    return [library.load(name) for name in library.names()]
+
+
+def simulated_dashboard(
+    url: str,
+    journal: Journal,
+    calendar: Calendar,
+    *,
+    profile: LoadedProfile,
+    profiles: Sequence[LoadedProfile],
+) -> Dashboard:
+    """The dashboard on the simulated pen at ``url``, its days kept by ``calendar``."""
+
+    def connect_pen() -> Pen:
+        return connect_slow(url)
+
+    return Dashboard(
+        connect_pen,
+        journal=journal,
+        simulated=True,
+        today=calendar.today,
+        wall=calendar.wall,
+        profile=profile,
+        profiles=list(profiles),
+    )
+
+
+def frozen_dashboard(
+    pen: FrozenPen,
+    journal: Journal,
+    *,
+    today: dt.date,
+    form: SessionForm,
+    profile: LoadedProfile,
+) -> Dashboard:
+    """The dashboard on a ``FrozenPen`` (no telemetry moves), its start form filled in."""
+    return Dashboard(
+        lambda: cast(Pen, pen),
+        journal=journal,
+        simulated=True,
+        today=lambda: today,
+        initial_form=form,
+        profile=profile,
+        profiles=[profile],
+    )
+
+
+async def reach(pilot: Pilot[Any], pred: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for ``pred``; fail the test when the dashboard does not get there in time."""
+    end = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < end, "the dashboard did not get there in time"
+        await pilot.pause(0.02)
+
+
+async def open_treatment(pilot: Pilot[Any], app: Dashboard) -> None:
+    """Start the session from the filled-in form and wait for the treatment screen."""
+    await reach(pilot, lambda: app.pen is not None)
+    await pilot.pause(0.2)
+    await pilot.click("#start-button")
+    await reach(pilot, lambda: isinstance(app.screen, TreatmentScreen))
 
 
 async def until(pilot: Pilot[Any], pred: Callable[[], bool], timeout: float = 10.0) -> bool:

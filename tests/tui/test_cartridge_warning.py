@@ -6,23 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import pytest
+from dashboard_driver import frozen_dashboard, open_treatment, reach
 from frozen_pen import FrozenPen
-from textual.pilot import Pilot
 
 from smpctl.client import Pen
 from smpctl.journal import Journal
 from smpctl.profiles import ProfileLibrary, resolve
 from smpctl.tui.alarms import WARN
 from smpctl.tui.app import Dashboard
-from smpctl.tui.screens.treatment import TreatmentScreen
 from smpctl.tui.session_flow.start_form import SessionForm
 from smpctl.tui.session_flow.treatment_session import CARTRIDGE_WARNING, TreatmentSession
 from smpctl.zones import ZoneCode
@@ -91,41 +89,23 @@ def applied_on(app: Dashboard, zone: str) -> bool:
     return not app._applying and a is not None and a.resolved.zone.value == zone
 
 
-async def until(pilot: Pilot[Any], pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < end, "the dashboard did not get there in time"
-        await pilot.pause(0.02)
-
-
 async def test_choosing_a_zone_that_expects_another_cartridge_raises_a_warning_not_a_block(
     journal: Journal,
 ) -> None:
     """smp-base treats the front with a 3RL; this session registered a 1RL."""
     pen = FrozenPen()
     smp_base = LIBRARY.load("smp-base")
-    app = Dashboard(
-        lambda: cast(Pen, pen),
-        journal=journal,
-        simulated=True,
-        today=lambda: TODAY,
-        initial_form=SMP_FORM,
-        profile=smp_base,
-        profiles=[smp_base],
-    )
+    app = frozen_dashboard(pen, journal, today=TODAY, form=SMP_FORM, profile=smp_base)
     expected_text = "FRN expects a 3RL cartridge; the registered one is 1RL 0.20"
 
     def warnings() -> list[str]:
         return [a.text for a in app.board.active if a.text.startswith(expected_text)]
 
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(pilot, lambda: app.pen is not None)
-        await pilot.pause(0.2)
-        await pilot.click("#start-button")
-        await until(pilot, lambda: isinstance(app.screen, TreatmentScreen))
+        await open_treatment(pilot, app)
         for zone in ("HL", "FRN", "HL", "FRN"):
             app.action_zone(zone)
-            await until(pilot, partial(applied_on, app, zone))
+            await reach(pilot, partial(applied_on, app, zone))
             await pilot.pause(0.2)
             if zone == "FRN":
                 assert warnings(), [a.text for a in app.board.active]

@@ -14,7 +14,7 @@ import pytest
 from dashboard_driver import (
     Calendar,
     choose_and_arm,
-    connect_slow,
+    simulated_dashboard,
     simulated_pen,
     start_session,
     status,
@@ -22,11 +22,9 @@ from dashboard_driver import (
 )
 from textual.widgets import Input
 
-from smpctl.client import Pen
 from smpctl.journal import Journal
 from smpctl.profiles import ProfileLibrary
 from smpctl.protocol import Status
-from smpctl.tui.app import Dashboard
 from smpctl.tui.screens.note import NoteScreen
 from smpctl.zones import ZoneCode
 
@@ -67,19 +65,7 @@ async def test_the_ceiling_stops_the_needle_and_only_an_override_with_a_reason_l
     (tmp_path / "tiny-ceiling.toml").write_text(TINY)
     tiny = ProfileLibrary.default([tmp_path]).load("tiny-ceiling")
     with simulated_pen(seed=5) as url:
-
-        def connect_pen() -> Pen:
-            return connect_slow(url)
-
-        app = Dashboard(
-            connect_pen,
-            journal=journal,
-            simulated=True,
-            today=calendar.today,
-            wall=calendar.wall,
-            profile=tiny,
-            profiles=[tiny],
-        )
+        app = simulated_dashboard(url, journal, calendar, profile=tiny, profiles=[tiny])
         async with app.run_test(size=(160, 48)) as pilot:
             # HL measured at 10 cm²: 30 in-skin strokes of a 1RL reach 3 punctures/cm²
             await start_session(pilot, app, client="C-CEIL", number=1, areas="HL=10")

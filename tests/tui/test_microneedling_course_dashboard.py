@@ -12,21 +12,19 @@ import pytest
 from dashboard_driver import (
     Calendar,
     choose_and_arm,
-    connect_slow,
     end_session,
     history_text,
     pedal_pass,
+    shipped_profiles,
+    simulated_dashboard,
     simulated_pen,
     start_session,
     until,
 )
 
-from smpctl.client import Pen
 from smpctl.journal import Journal
 from smpctl.journal.doses import client_dose_history, client_uid_of, session_doses
 from smpctl.journal.endpoints import ZoneEndPoint, newest_end_points
-from smpctl.profiles import ProfileLibrary
-from smpctl.tui.app import Dashboard
 from smpctl.tui.session_flow.dose_text import dose_text
 from smpctl.zones import ZoneCode
 
@@ -51,24 +49,12 @@ def journal(tmp_path: Path, calendar: Calendar) -> Iterator[Journal]:
 async def test_a_six_session_microneedling_client_end_to_end(
     journal: Journal, calendar: Calendar
 ) -> None:
-    library = ProfileLibrary.default(None)
-    profiles = [library.load(name) for name in library.names()]
+    profiles = shipped_profiles()
     mn_scalp = next(p for p in profiles if p.name == "mn-scalp")
     session_uids: list[str] = []
     with simulated_pen(seed=23) as url:
-
-        def connect_pen() -> Pen:
-            return connect_slow(url)
-
-        app = Dashboard(
-            connect_pen,
-            journal=journal,
-            simulated=True,
-            today=calendar.today,
-            wall=calendar.wall,
-            profile=mn_scalp,  # the start screen opens on a microneedling session
-            profiles=profiles,
-        )
+        # the start screen opens on a microneedling session
+        app = simulated_dashboard(url, journal, calendar, profile=mn_scalp, profiles=profiles)
         async with app.run_test(size=(160, 48)) as pilot:
             cumulative: dict[str, float] = {}
             for number, day in enumerate(DAYS, start=1):

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import pytest
+from dashboard_driver import frozen_dashboard, open_treatment, reach
 from frozen_pen import FrozenPen
-from textual.pilot import Pilot
 
 from smpctl.client import Pen
 from smpctl.journal import Journal, Outcome
 from smpctl.profiles import LoadedProfile, ProfileLibrary
 from smpctl.tui.alarms import STOP, WARN
-from smpctl.tui.app import Dashboard
-from smpctl.tui.screens.treatment import TreatmentScreen
 from smpctl.tui.session_flow.live_dose import CEILING_STOP, NEAR_CEILING
 from smpctl.tui.session_flow.start_form import SessionForm
 from smpctl.tui.session_flow.treatment_session import TreatmentSession
@@ -124,50 +121,32 @@ def test_a_pass_that_closes_above_its_live_count_raises_its_zones_stop_off_zone(
         session.end()
 
 
-async def until(pilot: Pilot[Any], pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < end, "the dashboard did not get there in time"
-        await pilot.pause(0.02)
-
-
 async def test_the_dashboard_shows_the_off_zone_ceiling_without_stopping_the_needle(
     journal: Journal, tiny: LoadedProfile
 ) -> None:
     pen = FrozenPen()
-    app = Dashboard(
-        lambda: cast(Pen, pen),
-        journal=journal,
-        simulated=True,
-        today=lambda: TODAY,
-        initial_form=FORM,
-        profile=tiny,
-        profiles=[tiny],
-    )
+    app = frozen_dashboard(pen, journal, today=TODAY, form=FORM, profile=tiny)
 
     def hl_stop() -> list[str]:
         return [a.text for a in app.board.active if a.severity == STOP and "HL" in a.text]
 
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(pilot, lambda: app.pen is not None)
-        await pilot.pause(0.2)
-        await pilot.click("#start-button")
-        await until(pilot, lambda: isinstance(app.screen, TreatmentScreen))
+        await open_treatment(pilot, app)
         session = app.session
         assert session is not None
         app.action_zone("FRN")
-        await until(pilot, lambda: app.applied is not None and not app._applying)
+        await reach(pilot, lambda: app.applied is not None and not app._applying)
         # an HL pass closed above the ceiling, its live count never seen over it
         journal.set_zone(ZoneCode.HL)
         close_pass(journal, journal.begin_pass(started_t_us=None, wall=NOON, pen_uid=None), 31)
         journal.set_zone(ZoneCode.FRN)
-        await until(pilot, lambda: bool(hl_stop()))  # the once-a-second figures refresh
+        await reach(pilot, lambda: bool(hl_stop()))  # the once-a-second figures refresh
         assert "not the chosen zone" in hl_stop()[0]
         assert not [c for c, _args in pen.calls if c in ("stop_now", "disarm")]
         assert app.interlock_problems() == []  # FRN may still be armed
 
         app.action_zone("HL")  # the zone at its ceiling: the needle is stopped
-        await until(pilot, lambda: any(c == "disarm" for c, _args in pen.calls))
+        await reach(pilot, lambda: any(c == "disarm" for c, _args in pen.calls))
         assert any("HL reached its ceiling" in p for p in app.interlock_problems())
         assert session.recorder is not None and session.recorder.sync(3.0)
         await pilot.press("q")

@@ -13,20 +13,18 @@ import pytest
 from dashboard_driver import (
     Calendar,
     choose_and_arm,
-    connect_slow,
     end_session,
     history_text,
     pedal_pass,
+    shipped_profiles,
+    simulated_dashboard,
     simulated_pen,
     start_session,
     until,
 )
 
-from smpctl.client import Pen
 from smpctl.journal import Journal
 from smpctl.journal.doses import client_dose_history, client_uid_of, session_doses
-from smpctl.profiles import ProfileLibrary
-from smpctl.tui.app import Dashboard
 from smpctl.tui.session_flow.dose_text import dose_text
 from smpctl.zones import ZoneCode
 
@@ -48,23 +46,10 @@ def journal(tmp_path: Path, calendar: Calendar) -> Iterator[Journal]:
 
 
 async def test_a_three_session_smp_client_end_to_end(journal: Journal, calendar: Calendar) -> None:
-    library = ProfileLibrary.default(None)
-    profiles = [library.load(name) for name in library.names()]
+    profiles = shipped_profiles()
     base = next(p for p in profiles if p.name == "smp-base")
     with simulated_pen(seed=11) as url:
-
-        def connect_pen() -> Pen:
-            return connect_slow(url)
-
-        app = Dashboard(
-            connect_pen,
-            journal=journal,
-            simulated=True,
-            today=calendar.today,
-            wall=calendar.wall,
-            profile=base,
-            profiles=profiles,
-        )
+        app = simulated_dashboard(url, journal, calendar, profile=base, profiles=profiles)
         async with app.run_test(size=(160, 48)) as pilot:
             cumulative: dict[str, float] = {}
             for number, day in enumerate(DAYS, start=1):
