@@ -240,7 +240,8 @@ async def pedal_pass(pilot: Pilot[Any], app: Dashboard, seconds: float = PASS_S)
         f"alarms {[a.text for a in app.board.active]}, "
         f"log {[str(line.text) for line in app.screen.query_one('#event-log').lines][-12:]}"
     )
-    assert session.recorder.sync(3.0)
+    # in a thread: a blocking wait here would freeze the UI loop, and so its heartbeat
+    assert await asyncio.to_thread(session.recorder.sync, 3.0)
     assert await until(
         pilot, lambda: session.recorder is None or session.recorder.live_dose()[0] is None
     )

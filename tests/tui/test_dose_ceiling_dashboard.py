@@ -4,6 +4,7 @@ the other zones alone. A test profile with a tiny hairline ceiling reaches it in
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -128,7 +129,7 @@ async def test_the_ceiling_stops_the_needle_and_only_an_override_with_a_reason_l
             assert status(app) & Status.MOTOR_ON
             app.action_pedal()
             assert await until(pilot, lambda: not status(app) & Status.PEDAL_DOWN)
-            assert session.recorder.sync(3.0)
+            assert await asyncio.to_thread(session.recorder.sync, 3.0)
             await pilot.press("q")
 
     (stop,) = events_of(journal, "dose_ceiling_stop")
