@@ -32,7 +32,7 @@ from .contact import (
     steady_part,
 )
 from .measure import TelemetryReader, TelemetryTape
-from .outcome import Cause, Diagnosis, Outcome, RunKind
+from .outcome import Cause, Diagnosis, Outcome, RunKind, stopped_run_diagnosis
 from .speed import sweep_setpoints
 
 Say = Callable[[str], None]
@@ -114,16 +114,7 @@ def interruption_diagnosis(
             "Hold the pen free in the air on a charged battery or a stronger supply, then "
             "calibrate again.",
         )
-    if exc.faults & Fault.OVERTEMP:
-        return Diagnosis(
-            Cause.TEMPERATURE,
-            f"the pen stopped on over-temperature at the {setpoint_hz:g} Hz step: let it "
-            "cool, check its vents and bearing, then calibrate again.",
-        )
-    return Diagnosis(
-        Cause.INTERRUPTED,
-        f"the run stopped at the {setpoint_hz:g} Hz step: {exc.reason}. Calibrate again.",
-    )
+    return stopped_run_diagnosis(setpoint_hz, exc.faults, exc.reason)
 
 
 class ContactCalibrator:

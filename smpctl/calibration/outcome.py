@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from smpctl.client import PenIdentity
+from smpctl.protocol import Fault
 
 
 class RunKind(StrEnum):
@@ -83,3 +84,18 @@ class Outcome:
 
     def expires_text(self) -> str:
         return self.expires.isoformat() if self.expires else "never"
+
+
+def stopped_run_diagnosis(setpoint_hz: float, faults: int, reason: str) -> Diagnosis:
+    """A run the pen stopped for anything but a stall (each calibration words its own
+    stall): over-temperature, or whatever else stopped it."""
+    if faults & Fault.OVERTEMP:
+        return Diagnosis(
+            Cause.TEMPERATURE,
+            f"the pen stopped on over-temperature at the {setpoint_hz:g} Hz step: let it "
+            "cool, check its vents and bearing, then calibrate again.",
+        )
+    return Diagnosis(
+        Cause.INTERRUPTED,
+        f"the run stopped at the {setpoint_hz:g} Hz step: {reason}. Calibrate again.",
+    )

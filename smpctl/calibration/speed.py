@@ -31,7 +31,7 @@ from . import pen_table
 from .bench import running_in_air
 from .fit import LinearFit, correlation, fit_line, mean, sample_sd
 from .measure import TelemetryReader, Window, fault_names, summarize
-from .outcome import Cause, Diagnosis, Outcome, RunKind
+from .outcome import Cause, Diagnosis, Outcome, RunKind, stopped_run_diagnosis
 from .pen_table import Correction
 
 SPEED_UNIT = 0.01
@@ -305,20 +305,10 @@ def diagnose_speed(
                     ),
                 )
             )
-        elif interruption.faults & Fault.OVERTEMP:
-            found.append(
-                Diagnosis(
-                    Cause.TEMPERATURE,
-                    f"the pen stopped on over-temperature at the {interruption.setpoint_hz:g} "
-                    "Hz step: let it cool, check its vents and bearing, then calibrate again.",
-                )
-            )
         else:
             found.append(
-                Diagnosis(
-                    Cause.INTERRUPTED,
-                    f"the run stopped at the {interruption.setpoint_hz:g} Hz step: "
-                    f"{interruption.reason}. Calibrate again.",
+                stopped_run_diagnosis(
+                    interruption.setpoint_hz, interruption.faults, interruption.reason
                 )
             )
 
