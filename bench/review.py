@@ -16,8 +16,9 @@ sessions: two of 30 minutes, then the 1-hour (or 4-hour) one, which is what ``sh
 ``report`` review and ``compare`` compares.
 
 Timings are in-process (open the journal, query, render the text or HTML, write the
-file), median of ``--repeat`` runs; ``*_cli_s`` run the real ``smpctl`` command in a
-subprocess once, Python start-up included. The last line is one JSON object.
+file), median of ``--repeat`` runs (21) after one untimed run; ``*_cli_s`` run the real
+``smpctl`` command in a subprocess once, Python start-up included. The last line is one
+JSON object.
 
 Reading the ratios: no summary touches raw telemetry, nor the session's pass rows. The
 journal keeps derived tables as it records (schema 5: per-zone totals, event counts and
@@ -93,6 +94,9 @@ def build(path: Path, hours: float, recorder: SessionRecorder, seed: int) -> dic
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
+    """After one untimed run, so that neither session length pays the process's first
+    use of anything (imports, the journal file's pages in the OS cache)."""
+    fn()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -136,7 +140,7 @@ def export_rate(path: Path, session: str, fmt: str, out: Path) -> tuple[int, flo
 def main() -> None:
     logging.getLogger("smpctl.journal").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", default=None, help="build the journals in DIR and keep them")
     args = parser.parse_args()

@@ -8,7 +8,11 @@ builder in smpctl.journal.strip_codec: the journal builds each zone's strip as p
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
+import math
+import operator
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import NamedTuple
@@ -170,34 +174,116 @@ def range_chart(
     return "".join(parts)
 
 
-def speed_trace(trace: TraceColumns, width: int = 260, height: int = 56) -> str:
-    """One pass: measured speed (solid) against setpoint (dashed), 0 to the hard limit."""
+SPEED_STROKE = 1.4
+SETPOINT_STROKE = 1.0
+SETPOINT_DASH = (4, 3)
+
+
+class _Plot(NamedTuple):
+    """Speed lines are drawn in centi-Hz up and the same unit across (one isotropic,
+    flipped scale: strokes draw alike in every SVG renderer), so a speed is written as
+    stored, a whole number, and the xs of evenly spaced points come from a template: a
+    report draws a card per pass that needs a look and a strip per zone, and formatting
+    scaled decimals was most of their cost."""
+
+    scale: float
+    """Chart units per centi-Hz."""
+    left: float
+    base: float
+
+    @classmethod
+    def of(cls, left: float, height: float, top_chz: float) -> _Plot:
+        return cls((height - 4) / top_chz, left, height - 2)
+
+    def units(self, chart: float) -> int:
+        """A length across the chart in plot units."""
+        return round(chart / self.scale)
+
+    def group(self, setpoint: str, speed: str, tag: str = "path") -> str:
+        head, setpoint_style, speed_style = _plot_markup(self)
+        attr = "points" if tag == "polyline" else "d"
+        return (
+            f'{head}<path d="{setpoint}" class="setp-line" {setpoint_style} />'
+            f'<{tag} {attr}="{speed}" class="speed-line" {speed_style} /></g>'
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _plot_markup(plot: _Plot) -> tuple[str, str, str]:
+    """The group's transform and the strokes' widths in plot units (a report's cards
+    share one plot, its strips another)."""
+    k = plot.scale
+    dash = " ".join(f"{d / k:.0f}" for d in SETPOINT_DASH)
+    return (
+        f'<g transform="matrix({k:.6g} 0 0 {-k:.6g} {plot.left:g} {plot.base:g})">',
+        f'style="stroke-width:{SETPOINT_STROKE / k:.0f};stroke-dasharray:{dash}"',
+        f'style="stroke-width:{SPEED_STROKE / k:.0f}"',
+    )
+
+
+def speed_trace(
+    trace: TraceColumns, width: int = 260, height: int = 56, *, max_hz: float | None = None
+) -> str:
+    """One pass: measured speed (solid) against setpoint (dashed), 0 to the hard limit or
+    the pass's fastest sample (``max_hz``, its aggregate, when known: no trace point, a
+    mean of samples, is above it)."""
     t, speed = trace.t_ms, trace.speed_chz
     if not t:
         return (
             f'<svg class="trace" viewBox="0 0 {width} {height}">'
             '<text x="4" y="30" class="axis">no telemetry</text></svg>'
         )
-    top = max(hard_limits.MAX_SPEED_HZ * 100, max(speed))
+    n = len(t)
     t0 = t[0]
-    end = (t[-1] - t0) or 1.0
-    x_scale, y_scale, base = (width - 4) / end, (height - 4) / top, height - 2
-    line = " ".join(
-        [
-            f"{(x - t0) * x_scale + 2:.1f},{base - v * y_scale:.1f}"
-            for x, v in zip(t, speed, strict=True)
-        ]
-    )
-    steps = _steps(
-        2.0, (width - 4) / max(1, len(t) - 1), width - 4, trace.setpoint_chz, height, y_scale
-    )
+    duration = t[-1] - t0
+    fastest = max(speed) if max_hz is None else max_hz * 100
+    plot = _Plot.of(2, height, max(hard_limits.MAX_SPEED_HZ * 100, fastest))
+    span = plot.units(width - 4)
+    if _evenly_spaced(t):  # a pen's regular samples: xs by index, from a shared template
+        template, xs = _indexed(n, span)
+        line = template % tuple(speed)
+    else:
+        across = span / (duration or 1)
+        xs = [round((x - t0) * across) for x in t]
+        line = _pairs(xs, speed)
     return (
         f'<svg class="trace" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="speed trace over {end / 1000:.1f} s">'
+        f'aria-label="speed trace over {duration / 1000:.1f} s">'
         f'<rect x="0" y="0" width="{width}" height="{height}" class="frame" />'
-        f'<path d="{steps}" class="setp-line" />'
-        f'<polyline points="{line}" class="speed-line" /></svg>'
+        f"{plot.group(_steps(xs, trace.setpoint_chz), line, 'polyline')}</svg>"
     )
+
+
+def _evenly_spaced(t: Sequence[float]) -> bool:
+    """Whole milliseconds a whole step apart (one comparison in C for a stored trace)."""
+    n = len(t)
+    if n < 2 or t[0] != int(t[0]) or t[1] <= t[0] or t[1] != int(t[1]):
+        return False
+    t0, step = int(t[0]), int(t[1] - t[0])
+    if isinstance(t, array):
+        return t == _even_times(t.typecode, t0, step, n)
+    return all(a == b for a, b in zip(t, range(t0, t0 + step * n, step), strict=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _even_times(typecode: str, t0: int, step: int, n: int) -> array:  # type: ignore[type-arg]
+    """Evenly spaced times to compare a stored trace with (a stored trace starts at 0 and
+    its step is a power of two of the sample period: a few shapes)."""
+    return array(typecode, range(t0, t0 + step * n, step))
+
+
+@functools.lru_cache(maxsize=256)
+def _indexed(n: int, span: int) -> tuple[str, list[int]]:
+    """``x,%d x,%d …`` for ``n`` points evenly across ``span``, each awaiting its speed,
+    and the xs (a stored trace has between one and twice ``TRACE_POINTS`` points, and a
+    chart one span: a few dozen shapes)."""
+    xs = [j * span // (n - 1) if n > 1 else 0 for j in range(n)]
+    return " ".join(f"{x},%d" for x in xs), xs
+
+
+def _pairs(xs: Sequence[float], ys: Sequence[float]) -> str:
+    """``x,y x,y …``, each a whole number."""
+    return ("%d,%d " * len(xs)).rstrip() % _flat(xs, ys)
 
 
 STRIP_WIDTH = 720
@@ -228,71 +314,94 @@ def zone_strip(zone: str, strip: StripView, attention: Iterable[int]) -> str:
     setpoint (dashed), segments holding a pass that needs attention (by number) shaded.
     Its size is bounded: at most ``STRIP_POINTS`` speed points, ``STRIP_SEGMENTS``
     segments and one label per ``LABEL_EVERY`` units, however many passes the zone had.
-    Drawn column-wise, a few operations per segment: a long session's zone has four
-    times the segments of a short one's, and the same points."""
+    The lines are drawn in plot units (``_Plot``) and column-wise: every coordinate is an
+    integer and
+    each line is one format over all its numbers, so a segment costs a few list items (a
+    long session's zone has four times the segments of a short one's, and the same
+    points)."""
     strip = _within_budget(strip)
-    firsts, lasts, sizes = strip.firsts, strip.lasts, strip.sizes
+    firsts, lasts = strip.firsts, strip.lasts
     count = len(firsts)
     width, height = STRIP_WIDTH, STRIP_HEIGHT
     seg_w = (width - STRIP_GAP * (count - 1)) / count if count else float(width)
     pitch = seg_w + STRIP_GAP
     top_chz = max(hard_limits.MAX_SPEED_HZ * 100, max(strip.speed, default=0))
-    y_scale = (height - 4) / top_chz
-    base = height - 2
-    x0s = [i * pitch for i in range(count)]
-    steps = [seg_w / (n - 1) if n > 1 else 0.0 for n in sizes]
-    xs = [x0 + j * step for x0, step, n in zip(x0s, steps, sizes, strict=True) for j in range(n)]
-    points = [f"{x:.1f},{base - v * y_scale:.1f}" for x, v in zip(xs, strip.speed, strict=True)]
-    starts = list(itertools.accumulate(sizes, initial=0))
-    for at, n in zip(starts, sizes, strict=False):
-        if n:
-            points[at] = "M" + points[at]
-    setp = strip.setpoint
-    levels: dict[int, str] = {}  # a setpoint's height, formatted once
-    setpoint: list[str] = []
-    for x0, step, at, n in zip(x0s, steps, starts, sizes, strict=False):
-        if not n:
-            continue
-        values = setp[at : at + n]
-        first = values[0]
-        if values.count(first) == n:  # the usual pass: one setpoint throughout
-            level = levels.get(first)
-            if level is None:
-                level = levels[first] = f"{base - first * y_scale:.1f}"
-            setpoint.append(f"M{x0:.1f},{level} {x0 + seg_w:.1f},{level}")
-        else:
-            setpoint.append(_steps(x0, step, seg_w, values, height, y_scale))
+    parts = [
+        f'<svg class="strip" id="strip-{escape(zone)}" data-passes="{strip.passes}" '
+        f'data-segments="{count}" viewBox="0 0 {width} {height + 14}" role="img" '
+        f'aria-label="{escape(_strip_title(zone, strip))}">'
+        f"<title>{escape(_strip_title(zone, strip))}</title>",
+        f'<rect x="0" y="0" width="{width}" height="{height}" class="frame" />',
+    ]
     shade: dict[int, str] = {}
     for number in attention:
         i = bisect.bisect_right(firsts, number) - 1
         if i >= 0 and number <= lasts[i] and i not in shade:
-            shade[i] = f"M{x0s[i]:.1f} 0h{seg_w:.1f}v{height}h{-seg_w:.1f}z"
-    labels: list[str] = []
-    last_label = -LABEL_EVERY
-    for i, x0 in enumerate(x0s):
-        if x0 - last_label >= LABEL_EVERY:
-            last_label = x0
-            first, last = firsts[i], lasts[i]
-            text = f"#{first}" if first == last else f"#{first}–{last}"
-            labels.append(f'<text x="{x0:.1f}" y="{height + 11}" class="axis">{text}</text>')
-    passes = strip.passes
-    numbers = f"#{firsts[0]}–#{lasts[-1]}" if count else "none"
-    title = f"{zone}: {passes} passes ({numbers}) in {count} segments; speed against setpoint"
-    parts = [
-        f'<svg class="strip" id="strip-{escape(zone)}" data-passes="{passes}" '
-        f'data-segments="{count}" viewBox="0 0 {width} {height + 14}" role="img" '
-        f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
-        f'<rect x="0" y="0" width="{width}" height="{height}" class="frame" />',
-    ]
+            shade[i] = f"M{i * pitch:.1f} 0h{seg_w:.1f}v{height}h{-seg_w:.1f}z"
     if shade:
         parts.append(f'<path d="{" ".join(shade[i] for i in sorted(shade))}" class="attention" />')
-    if setpoint:
-        parts.append(f'<path d="{" ".join(setpoint)}" class="setp-line" />')
-    if points:
-        parts.append(f'<path d="{" ".join(points)}" class="speed-line" />')
-    parts += labels
+    if strip.speed:
+        plot = _Plot.of(0, height, top_chz)
+        parts.append(plot.group(*_strip_lines(strip, plot.units(pitch), plot.units(seg_w))))
+    every = max(1, math.ceil(LABEL_EVERY / pitch - 1e-9)) if count else 1
+    for i in range(0, count, every):
+        first, last = firsts[i], lasts[i]
+        text = f"#{first}" if first == last else f"#{first}–{last}"
+        parts.append(f'<text x="{i * pitch:.1f}" y="{height + 11}" class="axis">{text}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _strip_title(zone: str, strip: StripView) -> str:
+    count = len(strip.firsts)
+    numbers = f"#{strip.firsts[0]}–#{strip.lasts[-1]}" if count else "none"
+    return f"{zone}: {strip.passes} passes ({numbers}) in {count} segments; speed against setpoint"
+
+
+def _strip_lines(strip: StripView, pitch: int, span: int) -> tuple[str, str]:
+    """A strip's setpoint and speed paths in plot units (``_Plot``), column-wise: segments
+    ``pitch`` apart, each ``span`` wide."""
+    sizes, speed, setp = strip.sizes, strip.speed, strip.setpoint
+    if all(sizes):  # the usual strip: every segment has points
+        x0s = [i * pitch for i in range(len(sizes))]
+        drawn = sizes
+    else:
+        x0s = [i * pitch for i, n in enumerate(sizes) if n]
+        drawn = [n for n in sizes if n]
+    offsets = {n: [j * span // (n - 1) for j in range(n)] if n > 1 else [0] for n in set(drawn)}
+    formats = {n: "M" + "%d,%d " * n for n in offsets}
+    xs = [x0 + o for x0, n in zip(x0s, drawn, strict=True) for o in offsets[n]]
+    speed_d = "".join([formats[n] for n in drawn]) % _flat(xs, speed)
+    starts = list(itertools.accumulate(drawn, initial=0))
+    changes = [k for k, moved in enumerate(map(operator.ne, setp, setp[1:]), 1) if moved]
+    if not set(changes) <= set(starts):
+        # a setpoint that changed within a pass: steps, segment by segment (rare)
+        setpoint_d = " ".join(
+            _steps([x0 + o for o in offsets[n]], setp[at : at + n], x0 + span)
+            for x0, n, at in zip(x0s, drawn, starts, strict=False)
+        )
+    elif drawn is sizes:  # one setpoint per segment, neighbours a pitch apart:
+        # a line across each, written once per run of segments at one level
+        step = f" m{pitch - span},0 h{span}"
+        pieces: list[str] = []
+        segment = 0
+        for level, run in itertools.groupby([setp[at] for at in starts[:-1]]):
+            length = sum(1 for _ in run)
+            pieces.append(f"M{segment * pitch},{int(level)} h{span}{step * (length - 1)}")
+            segment += length
+        setpoint_d = " ".join(pieces)
+    else:  # one setpoint per segment: a line across each
+        levels = [setp[at] for at in starts[:-1]]
+        setpoint_d = (f"M%d,%d h{span} " * len(drawn)) % _flat(x0s, levels)
+    return setpoint_d.rstrip(), speed_d.rstrip()
+
+
+def _flat(*columns: Sequence[float]) -> tuple[float, ...]:
+    """Columns interleaved row by row, as one format's arguments."""
+    flat: list[float] = [0] * (len(columns) * len(columns[0]))
+    for i, column in enumerate(columns):
+        flat[i :: len(columns)] = column
+    return tuple(flat)
 
 
 def _within_budget(strip: StripView) -> StripView:
@@ -314,18 +423,17 @@ def _within_budget(strip: StripView) -> StripView:
     return strip._replace(sizes=sizes, speed=speed, setpoint=setpoint)
 
 
-def _steps(
-    x0: float, step: float, seg_w: float, values: Sequence[float], height: int, y_scale: float
-) -> str:
-    """A setpoint as steps: a point only where it changes, so a constant one costs two."""
-    if values.count(values[0]) == len(values):  # the usual pass: one setpoint throughout
-        level = height - 2 - values[0] * y_scale
-        return f"M{x0:.1f},{level:.1f} {x0 + seg_w:.1f},{level:.1f}"
-    y = [height - 2 - v * y_scale for v in values]
-    out = [f"M{x0:.1f},{y[0]:.1f}"]
-    for j in range(1, len(y)):
-        if y[j] != y[j - 1]:
-            x = x0 + j * step
-            out.append(f"{x:.1f},{y[j - 1]:.1f} {x:.1f},{y[j]:.1f}")
-    out.append(f"{x0 + seg_w:.1f},{y[-1]:.1f}")
+def _steps(xs: Sequence[float], levels: Sequence[float], end: float | None = None) -> str:
+    """A setpoint as steps (whole numbers): a point only where it changes, so a constant
+    one costs two (the last runs on to ``end``, else to the last x)."""
+    last_x = int(xs[-1] if end is None else end)
+    level = int(levels[0])
+    if levels.count(levels[0]) == len(levels):  # the usual pass: one setpoint throughout
+        return f"M{int(xs[0])},{level} {last_x},{level}"
+    out = [f"M{int(xs[0])},{level}"]
+    for x, v in zip(xs, levels, strict=True):
+        if int(v) != level:
+            out.append(f"{int(x)},{level} {int(x)},{int(v)}")
+            level = int(v)
+    out.append(f"{last_x},{level}")
     return " ".join(out)

@@ -3,7 +3,7 @@ and print. Everything is inline (CSS, SVG); nothing is fetched, not even a font.
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 from collections.abc import Sequence
 from html import escape
 
@@ -80,7 +80,9 @@ footer { margin-top: 2rem; color: var(--muted); font-size: .75rem; }
 
 
 def _when(wall: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return dt.datetime.fromtimestamp(wall).strftime(fmt) if wall is not None else "open"
+    """Local time, as the practitioner's clock read (``time.strftime``: a card and an
+    event row each have one, and it is a third of the cost of a datetime's)."""
+    return time.strftime(fmt, time.localtime(wall)) if wall is not None else "open"
 
 
 def _num(value: float | None, fmt: str = ".1f", unit: str = "") -> str:
@@ -172,15 +174,16 @@ def dose_section(rows: Sequence[ZoneRow], dose: SessionDose) -> list[str]:
 
 
 def _pass_card(p: PassLine, trace: TraceColumns, why: list[str]) -> str:
-    scar = f" +{p.scar}" if p.scar else ""
+    scar = f" +{escape(p.scar)}" if p.scar else ""
+    short = escape(p.uid[:8])
     return (
-        f"<div class='pass bad' id='pass-{escape(p.uid[:8])}'>"
-        f"<b>#{p.number}</b> {escape(p.zone or '-')}{escape(scar)} · "
+        f"<div class='pass bad' id='pass-{short}'>"
+        f"<b>#{p.number}</b> {escape(p.zone or '-')}{scar} · "
         f"{_when(p.started_wall, '%H:%M:%S')}"
         f" · {p.needle_s:.1f} s · {p.strokes or 0:,} strokes · {_num(p.mean_hz)} Hz "
         f"(set {_num(p.setpoint_hz)}) · {escape(p.outcome or 'open')}"
-        f"<br><b>{escape('; '.join(why))}</b> · id <code>{escape(p.uid[:8])}</code>"
-        f"{charts.speed_trace(trace)}</div>"
+        f"<br><b>{escape('; '.join(why))}</b> · id <code>{short}</code>"
+        f"{charts.speed_trace(trace, max_hz=p.max_hz)}</div>"
     )
 
 
@@ -201,11 +204,13 @@ def _reason_key(why: list[str]) -> str | None:
     return first
 
 
-def _cards_and_more(
-    flagged: list[tuple[PassLine, list[str]]],
-) -> tuple[list[tuple[PassLine, list[str]]], dict[str, list[tuple[PassLine, list[str]]]]]:
-    cards: list[tuple[PassLine, list[str]]] = []
-    more: dict[str, list[tuple[PassLine, list[str]]]] = {}
+_Looks = list[tuple[PassLine, list[str]]]
+"""Passes that need a look, each with why."""
+
+
+def _cards_and_more(flagged: _Looks) -> tuple[_Looks, dict[str, _Looks]]:
+    cards: _Looks = []
+    more: dict[str, _Looks] = {}
     shown: dict[str, int] = {}
     for item in flagged:
         key = _reason_key(item[1])
@@ -221,7 +226,8 @@ def _cards_and_more(
 def _zone_passes(
     row: ZoneRow,
     strip: str,
-    flagged: list[tuple[PassLine, list[str]]],
+    flagged: _Looks,
+    carded: tuple[_Looks, dict[str, _Looks]],
     traces: dict[str, TraceColumns],
 ) -> list[str]:
     """One zone: the strip of all its passes, then a card for each pass that needs a look."""
@@ -234,7 +240,7 @@ def _zone_passes(
         strip,
     ]
     if flagged:
-        cards, more = _cards_and_more(flagged)
+        cards, more = carded
         parts.append("<div class='passes'>")
         parts += [_pass_card(p, traces[p.uid], why) for p, why in cards]
         parts.append("</div>")
@@ -424,18 +430,16 @@ def render_report(journal: Journal, review: SessionReview) -> str:
         f"{escape(s.uid[:8])} --format csv --telemetry -o FILE.csv</code>.</p>",
     ]
     looks = passes_to_look(journal, s.uid)
-    looks_by_zone = {
-        row.zone: [(p, why) for p, why in looks if (p.zone or "-") == row.zone] for row in rows
-    }
-    carded = [
-        p.uid for flagged in looks_by_zone.values() for p, _why in _cards_and_more(flagged)[0]
-    ]
-    traces = traces_of(journal, carded)
+    looks_by_zone: dict[str, _Looks] = {row.zone: [] for row in rows}
+    for look in looks:
+        looks_by_zone.setdefault(look[0].zone or "-", []).append(look)
+    carded = {zone: _cards_and_more(flagged) for zone, flagged in looks_by_zone.items()}
+    traces = traces_of(journal, [p.uid for cards, _ in carded.values() for p, _why in cards])
     drawing = _ZoneDrawing(journal, review)
     for row in rows:
         flagged = looks_by_zone[row.zone]
         strip = drawing.strip(row, [p.number for p, _why in flagged])
-        parts += _zone_passes(row, strip, flagged, traces)
+        parts += _zone_passes(row, strip, flagged, carded[row.zone], traces)
     parts.append("<h2>Events</h2>")
     counts = ", ".join(f"{escape(k)} {v}" for k, v in review.event_counts.items())
     parts.append(f"<p class='muted'>All events: {counts or 'none'}.</p>")

@@ -16,7 +16,7 @@ from smpctl import hard_limits
 from smpctl.dose.punctures import CartridgeKind
 from smpctl.journal import Journal, SessionSummary
 from smpctl.journal.schema import LOOK_SQL
-from smpctl.protocol import EventKind, StopReason
+from smpctl.protocol import Fault, StopReason
 from smpctl.zones import ZONE_LABELS, ZoneCode
 
 from .dose import SessionDose, session_dose
@@ -112,8 +112,10 @@ class Consumable:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class EventRow:
+class EventRow(NamedTuple):
+    """One event as reviews show it. A tuple: a long session has many, built on every
+    review."""
+
     uid: str
     wall: float
     source: str
@@ -126,7 +128,7 @@ class EventRow:
     pass_number: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 class PassLine(NamedTuple):
@@ -364,17 +366,16 @@ def totals_of(rows: Sequence[ZoneRow]) -> ZoneRow:
     )
 
 
+_STOP_WORDS = {int(r): f"stop: {r.name.lower()}" for r in StopReason}
+_FAULT_BITS = tuple((int(f), f.name or "?") for f in Fault)
+
+
 def event_detail(kind: str, code: int | None, value: int | None, message: str | None) -> str:
     """A pen event's code in words (stop reasons, fault bits); a host event's message."""
-    if kind == EventKind.MOTOR_STOPPED.name and code is not None:
-        try:
-            return f"stop: {StopReason(code).name.lower()}"
-        except ValueError:
-            return f"stop code {code}"
+    if kind == "MOTOR_STOPPED" and code is not None:
+        return _STOP_WORDS.get(code) or f"stop code {code}"
     if kind in ("FAULT_RAISED", "FAULT_CLEARED") and code:
-        from smpctl.protocol import Fault
-
-        names = [f.name or "?" for f in Fault if int(f) & code]
+        names = [name for bit, name in _FAULT_BITS if bit & code]
         return "fault: " + ", ".join(names) if names else f"fault bits {code:#x}"
     if kind == "SETPOINT_CLAMPED" and value is not None:
         return f"clamped to {value / 100:g} Hz"
@@ -421,16 +422,16 @@ def session_events(journal: Journal, session_uid: str) -> tuple[dict[str, int], 
     rows.sort(key=lambda r: (r[2], r[0]))
     events = [
         EventRow(
-            uid=uid,
-            wall=wall,
-            source=source,
-            kind=kind,
-            code=code,
-            value=value,
-            pass_uid=pass_uid,
-            message=message,
-            detail=event_detail(kind, code, value, message),
-            pass_number=pass_number,
+            uid,
+            wall,
+            source,
+            kind,
+            code,
+            value,
+            pass_uid,
+            message,
+            event_detail(kind, code, value, message),
+            pass_number,
         )
         for _row, uid, wall, source, kind, code, value, pass_uid, message, pass_number in rows
     ]
