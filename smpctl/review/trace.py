@@ -27,7 +27,7 @@ from smpctl import hard_limits
 from smpctl.journal import Journal
 from smpctl.journal.strip_codec import StripView, read_strip
 from smpctl.journal.telemetry_codec import CODEC, FIELD_FORMATS, unpack_samples
-from smpctl.journal.trace_codec import TRACE_CODEC, TRACE_POINTS, TracePoint, decode_trace
+from smpctl.journal.trace_codec import TRACE_POINTS, TracePoint, trace_bytes
 from smpctl.protocol import Status, Telemetry
 
 __all__ = [
@@ -53,11 +53,10 @@ _STEADY_MASK = int(Status.MOTOR_ON | Status.IN_RAMP)
 _STEADY = int(Status.MOTOR_ON)
 _SIZES = [struct.calcsize(f"<{c}") for c in FIELD_FORMATS]
 _T, _SPEED, _SETPOINT = 0, 2, 3
-_TRACE_POINT_SIZE = 8
-"""One point of ``TRACE_CODEC``, little-endian: u32 ms since the pass began, u16 centi-Hz
+_U32 = next(code for code in "IL" if array(code).itemsize == 4)
+"""A stored trace's point, little-endian: u32 ms since the pass began, u16 centi-Hz
 measured speed, u16 centi-Hz setpoint (smpctl.journal.trace_codec; a test holds the two
 together). Read as arrays of u32 and u16 words: a C copy, no per-point unpacking."""
-_U32 = next(code for code in "IL" if array(code).itemsize == 4)
 _SWAP = sys.byteorder == "big"
 
 
@@ -106,13 +105,9 @@ def _buckets(n: int, points: int) -> tuple[tuple[int, int], ...]:
 
 
 def decode_columns(data: bytes, codec: str) -> TraceColumns:
-    """A stored trace as columns: one decompress, then the same bytes seen as u32 and u16
-    words (times are every other u32; speeds and setpoints every fourth u16)."""
-    if codec != TRACE_CODEC:
-        return TraceColumns.of_points(decode_trace(data, codec))  # raises for unknown codecs
-    raw = zlib.decompress(data)
-    if len(raw) % _TRACE_POINT_SIZE:
-        raise ValueError(f"a {TRACE_CODEC} trace of {len(raw)} bytes")
+    """A stored trace as columns: its packed points seen as u32 and u16 words (times are
+    every other u32; speeds and setpoints every fourth u16)."""
+    raw = trace_bytes(data, codec)
     words = array("H", raw)
     times = array(_U32, raw)
     if _SWAP:
@@ -160,7 +155,7 @@ def _trace_of(journal: Journal, uid: str, found: tuple[str, bytes] | None) -> Tr
     if found is not None:
         try:
             return decode_columns(found[1], found[0])
-        except (ValueError, zlib.error, struct.error):
+        except (ValueError, struct.error):
             pass  # a trace this release cannot read: its telemetry can
     return TraceColumns.of_points(pass_trace(journal, uid))
 

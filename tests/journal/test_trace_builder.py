@@ -4,10 +4,14 @@ all of it, and faithful to the speeds recorded, however the samples were batched
 from __future__ import annotations
 
 import random
+import zlib
 
 import pytest
 
+from smpctl.journal.strip_codec import trace_centi_hz
 from smpctl.journal.trace_codec import (
+    TRACE_CODEC,
+    TRACE_CODEC_ZLIB,
     TRACE_POINTS,
     TraceBuilder,
     TracePoint,
@@ -15,6 +19,7 @@ from smpctl.journal.trace_codec import (
     encode_trace,
 )
 from smpctl.protocol import Telemetry
+from smpctl.review.trace import decode_columns
 
 
 def _samples(n: int, seed: int = 1) -> list[Telemetry]:
@@ -73,3 +78,25 @@ def test_a_trace_survives_its_encoding_to_a_hundredth_of_a_hertz() -> None:
         assert b.speed_hz == pytest.approx(a.speed_hz, abs=0.006)
     with pytest.raises(ValueError, match="update smpctl"):
         decode_trace(b"", "trace-v99")
+
+
+def test_traces_written_compressed_by_earlier_releases_still_read_the_same() -> None:
+    """v1 stored the packed points zlib-compressed; v2 stores them packed. A journal keeps
+    both kinds of row, and every reader (review cards, zone strips, verify) sees the same
+    points in each."""
+    points = [
+        TracePoint(i * 0.16, 100 + (i % 9) / 3, 100.0 if i < 30 else 110.0) for i in range(60)
+    ]
+    packed = encode_trace(points)
+    assert TRACE_CODEC != TRACE_CODEC_ZLIB
+    old = zlib.compress(packed, 6)
+    assert decode_trace(old, TRACE_CODEC_ZLIB) == decode_trace(packed, TRACE_CODEC)
+    assert decode_columns(old, TRACE_CODEC_ZLIB) == decode_columns(packed, TRACE_CODEC)
+    assert trace_centi_hz(old, TRACE_CODEC_ZLIB) == trace_centi_hz(packed, TRACE_CODEC)
+    speeds, setpoints = trace_centi_hz(packed, TRACE_CODEC)
+    assert speeds[:3] == [10000, 10033, 10067] and setpoints[29:31] == [10000, 11000]
+    # damaged rows are refused with a reason, not read as something else
+    with pytest.raises(ValueError, match="does not inflate"):
+        decode_trace(b"not zlib", TRACE_CODEC_ZLIB)
+    with pytest.raises(ValueError, match="trace of 7 bytes"):
+        decode_columns(packed[:7], TRACE_CODEC)
