@@ -209,6 +209,9 @@ class Recorder:
                 unsubscribe()
         self._unsubscribe.clear()
         self._stopping.set()
+        # wake the thread from its wait for a notice: what is left is recorded now, not
+        # after up to ``poll_s`` of waiting (the caller blocks until it is on disk)
+        self._queue.put(_Sync())
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
