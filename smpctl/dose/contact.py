@@ -136,8 +136,10 @@ class _OnlineBaseline:
     def key(speed_hz: float) -> int:
         return round(speed_hz / SPEED_BIN_HZ)
 
-    def add(self, speed_hz: float, current_ma: float) -> None:
-        key = round(speed_hz / SPEED_BIN_HZ)
+    def add(self, key: int, current_ma: float) -> None:
+        """Add an air interval to bin ``key`` (``key(speed_hz)``): the detector's loop has
+        the bin already, and this runs for most air samples, so nothing is looked up twice.
+        """
         history = self._bins.get(key)
         if history is None:
             history = self._bins[key] = deque(maxlen=BIN_HISTORY)
@@ -147,8 +149,9 @@ class _OnlineBaseline:
             del ordered[bisect.bisect_left(ordered, history[0])]
         history.append(current_ma)
         bisect.insort(ordered, current_ma)
-        if len(ordered) >= MIN_BIN_SAMPLES:
-            self.values[key] = self._bin_value(key)
+        n = len(ordered)
+        if n >= MIN_BIN_SAMPLES:
+            self.values[key] = ordered[int(BASELINE_PERCENTILE * (n - 1))]
 
     def _bin_value(self, key: int) -> float:
         ordered = self._sorted[key]
@@ -339,16 +342,20 @@ class ContactDetector:
 
     def _feed(self, samples: Iterable[Telemetry]) -> bool:
         """The one implementation of ``feed``; returns what ``feed`` of the last sample
-        would. State lives in locals inside the loop and is stored back at the end."""
+        would. State lives in locals inside the loop and is stored back at the end. The
+        learning steps are written out in the loop too: they run for most air intervals of
+        real telemetry, and so save a call each and the speed bin is not worked out twice."""
         settings = self.settings
         threshold = settings.threshold_ma
         fixed_gain = settings.accel_gain_ma_per_hz_s
         fit = self._fit
+        fit_add = fit.add if fixed_gain is None else None
         baseline_at = self._table.at if self._table is not None else self._online.at
         online_values = self._online.values if self._table is None else None
         online_key = self._online.key
+        online_add = self._online.add
         bin_keys = self._bin_keys
-        learn = self._learn
+        isfinite = math.isfinite
         history = self._history
         last = self._last
         elapsed = self._elapsed_s
@@ -359,7 +366,7 @@ class ContactDetector:
         load_ma = self.load_ma
         result = in_skin
         half_threshold = threshold * 0.5
-        gain = fixed_gain if fixed_gain is not None else fit.gain  # refreshed after learning
+        gain = fixed_gain if fixed_gain is not None else fit.gain  # refreshed after a fit
         u32, motor_on, min_speed_hz = U32, _MOTOR_ON, MIN_SPEED_HZ
         smoothing_s = SMOOTHING_S
         last_t, last_strokes = (last[0], last[7]) if last is not None else (0, 0)
@@ -399,27 +406,33 @@ class ContactDetector:
                         if elapsed > t_then:
                             accel_hz_s = (speed_hz - f_then) / (elapsed - t_then)
                     corrected = current_ma - gain * accel_hz_s
-                    # the online baseline's common case (a known speed bin), inlined too
-                    baseline = None
                     if online_values is not None:
+                        # the online baseline's common case (a known speed bin), inlined
                         key = bin_keys.get(speed_chz)
                         if key is None:
                             key = bin_keys[speed_chz] = online_key(speed_hz)
                         baseline = online_values.get(key)
-                    if baseline is None:
+                        if baseline is None:
+                            baseline = baseline_at(speed_hz)
+                    else:
+                        key = None  # a calibrated table: nothing to learn for it
                         baseline = baseline_at(speed_hz)
                     if baseline is None:
                         # nothing known yet: learn from this interval and call it air
                         load_ma = 0.0
-                        learn(speed_hz, accel_hz_s, current_ma, corrected)
-                        gain = fixed_gain if fixed_gain is not None else fit.gain
                         in_skin = False
+                        learn = True
                     else:
                         load_ma = corrected - baseline
                         in_skin = load_ma > threshold
-                        if not in_skin and load_ma < half_threshold:
-                            learn(speed_hz, accel_hz_s, current_ma, corrected)
-                            gain = fixed_gain if fixed_gain is not None else fit.gain
+                        learn = not in_skin and load_ma < half_threshold
+                    if learn:
+                        # air: it teaches c (unless given) and the online baseline
+                        if fit_add is not None and isfinite(accel_hz_s):
+                            fit_add(speed_hz, accel_hz_s, current_ma)
+                            gain = fit.gain
+                        if key is not None:
+                            online_add(key, corrected)
                 total += strokes
                 if in_skin:
                     in_skin_total += strokes
@@ -434,9 +447,3 @@ class ContactDetector:
             self.in_skin = in_skin
             self.load_ma = load_ma
         return result
-
-    def _learn(self, speed_hz: float, accel_hz_s: float, current: float, corrected: float) -> None:
-        if self.settings.accel_gain_ma_per_hz_s is None and math.isfinite(accel_hz_s):
-            self._fit.add(speed_hz, accel_hz_s, current)
-        if self._table is None:
-            self._online.add(speed_hz, corrected)
