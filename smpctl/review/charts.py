@@ -386,7 +386,7 @@ def _strip_lines(strip: StripView, pitch: int, span: int) -> tuple[str, str]:
         pieces: list[str] = []
         segment = 0
         for level, run in itertools.groupby([setp[at] for at in starts[:-1]]):
-            length = sum(1 for _ in run)
+            length = len(list(run))
             pieces.append(f"M{segment * pitch},{int(level)} h{span}{step * (length - 1)}")
             segment += length
         setpoint_d = " ".join(pieces)
