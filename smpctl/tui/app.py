@@ -94,6 +94,15 @@ SCAR_CYCLE: tuple[ScarKind | None, ...] = (
 )
 
 
+ARMED_STATUS = "ARMED: the needle runs while the pedal is down."
+DISARMED_STATUS = (
+    "DISARMED by the pen (a fault, a link drop or its watchdog: see the alarms). "
+    "Press a to re-arm once it is clear."
+)
+"""Said once the pen leaves the armed state by itself: the line must not go on saying
+ARMED for a pen that is not."""
+
+
 class Dashboard(App[None]):
     """``connect_pen`` is called on a worker thread: it returns a connected ``Pen``."""
 
@@ -464,6 +473,9 @@ class Dashboard(App[None]):
             form = self.session.form
             kind = " MN" if form.microneedling else ""
             clock = f"{form.client} #{form.session_number}{kind} {hours}:{mins:02d}:{secs:02d} · "
+        armed = sample is not None and bool(sample.status & Status.ARMED)
+        if self.status_message == ARMED_STATUS and sample is not None and not armed:
+            self.status_message = DISARMED_STATUS  # a fault, a link drop, the watchdog
         status = self.status_message
         if pen is not None and pen.state is LinkState.LOST:
             status = (
@@ -603,7 +615,7 @@ class Dashboard(App[None]):
         except SmpctlError as exc:
             self.call_from_thread(self.notify, f"Arm refused: {exc}", severity="error", timeout=8)
             return
-        self.call_from_thread(self._set_status, "ARMED: the needle runs while the pedal is down.")
+        self.call_from_thread(self._set_status, ARMED_STATUS)
 
     def _set_status(self, text: str) -> None:
         self.status_message = text

@@ -367,3 +367,20 @@ async def test_quitting_stops_the_pen_and_closes_the_session(
     assert Stop() in sent  # the pen was told to stop before the link closed
     sessions = journal.sessions()
     assert len(sessions) == 1 and sessions[0].ended_wall is not None
+
+
+async def test_a_pen_that_disarms_itself_is_not_shown_as_armed(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    """A stall stops and disarms the pen by itself: the session line stops saying ARMED
+    and says how to go on."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await running(app, pilot)
+        line = app.screen.query_one("#session-line")
+        assert await until(pilot, lambda: "ARMED: the needle runs" in str(line.render()))
+        app.action_sim_fault("stall")
+        assert await until(pilot, lambda: not status(app) & (Status.ARMED | Status.MOTOR_ON))
+        assert await until(pilot, lambda: "DISARMED by the pen" in str(line.render()))
+        assert "ARMED: the needle runs" not in str(line.render())
+        assert any("STALL" in a.text for a in app.board.active)
