@@ -25,7 +25,9 @@ from smpctl.journal import Journal, Outcome
 from smpctl.profiles import LoadedProfile, ProfileLibrary
 from smpctl.protocol import Event, EventKind, Fault
 from smpctl.tui.app import Dashboard
+from smpctl.tui.screens.end_session import EndSessionScreen
 from smpctl.tui.screens.hair_measurement import HairMeasurementScreen
+from smpctl.tui.screens.session_start import SessionStartScreen
 from smpctl.tui.screens.treatment import TreatmentScreen
 from smpctl.tui.session_flow.start_form import SessionForm
 from smpctl.tui.widgets.trend_plot import TrendPlot
@@ -354,6 +356,20 @@ def test_end_session_summary(snap_compare: SnapCompare, returning_client: Journa
     # ending stopped the pen first (STOP, then disarm; applying the profile stopped it too)
     sent = [name for name, _args in pen.calls if name in ("stop", "disarm")]
     assert sent[-2:] == ["stop", "disarm"]
+
+
+async def test_enter_closes_the_end_of_session_summary(returning_client: Journal) -> None:
+    """The summary's Done has the focus: Enter (as the footer says) goes back to the start
+    screen, not into the table."""
+    pen, clock = FrozenPen(), SettableClock(1000.0)
+    app = make_app(returning_client, pen, clock, RETURNING)
+    async with app.run_test(size=SIZE) as pilot:
+        await treatment(pen, clock, running=False, then=("e",))(pilot)
+        await until(pilot, lambda: isinstance(app.screen, EndSessionScreen))
+        assert isinstance(app.screen, EndSessionScreen)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SessionStartScreen))
+        assert isinstance(app.screen, SessionStartScreen)
 
 
 def test_treatment_screen_of_a_microneedling_session_with_end_points(

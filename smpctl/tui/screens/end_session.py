@@ -38,6 +38,9 @@ class EndSessionScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # the table is read, not browsed: focused, it would take Enter for its own
+        table.can_focus = False
+        self.query_one("#end-done", Button).focus()
         columns = ["zone", "passes", "needle s", "strokes", "mean Hz", "/cm²", "of target"]
         columns += ["total /cm²"]
         if self._microneedling:
