@@ -16,9 +16,9 @@ sessions: two of 30 minutes, then the 1-hour (or 4-hour) one, which is what ``sh
 ``report`` review and ``compare`` compares.
 
 Timings are in-process (open the journal, query, render the text or HTML, write the
-file), median of ``--repeat`` runs (21) after one untimed run; ``*_cli_s`` run the real
-``smpctl`` command in a subprocess once, Python start-up included. The last line is one
-JSON object.
+file), the median of ``--repeat`` runs (21) each, the 1-hour and 4-hour runs taken in
+turn after one untimed run of each; ``*_cli_s`` run the real ``smpctl`` command in a
+subprocess once, Python start-up included. The last line is one JSON object.
 
 Reading the ratios: no summary touches raw telemetry, nor the session's pass rows. The
 journal keeps derived tables as it records (schema 5: per-zone totals, event counts and
@@ -34,6 +34,7 @@ shows one by one: a card with its trace per pass that needs a look, the strips' 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -93,16 +94,20 @@ def build(path: Path, hours: float, recorder: SessionRecorder, seed: int) -> dic
     }
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    """After one untimed run, so that neither session length pays the process's first
-    use of anything (imports, the journal file's pages in the OS cache)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def median_times(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median of ``repeat`` runs of each, after one untimed run of each, the runs taken in
+    turn (1 h, 4 h, 4 h, 1 h, …): both lengths are timed under the same conditions, and
+    neither pays the process's first use of anything (imports, the OS's cached pages)."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times: dict[str, list[float]] = {label: [] for label in fns}
+    order = list(fns)
+    for i in range(repeat):
+        for label in order if i % 2 == 0 else reversed(order):
+            start = time.perf_counter()
+            fns[label]()
+            times[label].append(time.perf_counter() - start)
+    return {label: statistics.median(t) for label, t in times.items()}
 
 
 def show(path: Path, session: str) -> str:
@@ -152,52 +157,63 @@ def main() -> None:
     recorder = SessionRecorder(seed=args.seed, rate_hz=200)
     result: dict[str, Any] = {"rate_hz": 200}
     timings: dict[str, dict[str, float]] = {}
+    built: dict[str, dict[str, Any]] = {}
+    paths: dict[str, Path] = {}
     for label, hours in (("1h", 1.0), ("4h", 4.0)):
-        path = work / f"review-{label}.sqlite3"
+        path = paths[label] = work / f"review-{label}.sqlite3"
         if path.exists():
             for f in work.glob(f"review-{label}.sqlite3*"):
                 f.unlink()
-        built = build(path, hours, recorder, args.seed)
+        built[label] = b = build(path, hours, recorder, args.seed)
         print(
-            f"{label}: {built['passes']} passes, {built['samples']:,} samples, needle "
-            f"{built['needle_h']} h, journal {built['journal_mb']} MB, "
-            f"built in {built['build_s']} s",
+            f"{label}: {b['passes']} passes, {b['samples']:,} samples, needle "
+            f"{b['needle_h']} h, journal {b['journal_mb']} MB, built in {b['build_s']} s",
             flush=True,
         )
-        session = built["session"]
-        out = work / f"report-{label}.html"
-        t = {
-            "show_s": median_time(lambda p=path, s=session: show(p, s), args.repeat),
-            "compare_s": median_time(lambda p=path: compare(p), args.repeat),
-            "report_s": median_time(lambda p=path, s=session, o=out: report(p, s, o), args.repeat),
-            "show_cli_s": cli_time("logs", "show", session, "--journal", str(path)),
-            "report_cli_s": cli_time(
-                "logs", "report", session, "-o", str(out), "--journal", str(path)
-            ),
+        result[f"passes_{label}"] = b["passes"]
+        result[f"samples_{label}"] = b["samples"]
+        timings[label] = {}
+    labels = list(built)
+    sessions = {label: built[label]["session"] for label in labels}
+    outs = {label: work / f"report-{label}.html" for label in labels}
+    commands: dict[str, Callable[[str], object]] = {
+        "show": lambda label: show(paths[label], sessions[label]),
+        "compare": lambda label: compare(paths[label]),
+        "report": lambda label: report(paths[label], sessions[label], outs[label]),
+    }
+    for key, command in commands.items():
+        runs: dict[str, Callable[[], object]] = {
+            label: functools.partial(command, label) for label in labels
         }
+        medians = median_times(runs, args.repeat)
+        for label in labels:
+            timings[label][f"{key}_s"] = medians[label]
+    for label in labels:
+        t = timings[label]
+        path, session, out = paths[label], sessions[label], outs[label]
+        t["show_cli_s"] = cli_time("logs", "show", session, "--journal", str(path))
+        t["report_cli_s"] = cli_time(
+            "logs", "report", session, "-o", str(out), "--journal", str(path)
+        )
         t["report_kb"] = out.stat().st_size / 1000
         html = out.read_text()
         t["report_cards"] = html.count("<div class='pass bad'")
         t["report_segments"] = sum(int(n) for n in re.findall(r'data-segments="(\d+)"', html))
-        timings[label] = t
-        result[f"passes_{label}"] = built["passes"]
-        result[f"samples_{label}"] = built["samples"]
         print(
-            f"    show {t['show_s'] * 1000:.1f} ms, compare {t['compare_s'] * 1000:.1f} ms, "
-            f"report {t['report_s'] * 1000:.1f} ms ({t['report_kb']:.0f} kB); CLI show "
+            f"{label}: show {t['show_s'] * 1000:.1f} ms, compare {t['compare_s'] * 1000:.1f} "
+            f"ms, report {t['report_s'] * 1000:.1f} ms ({t['report_kb']:.0f} kB); CLI show "
             f"{t['show_cli_s']:.2f} s, report {t['report_cli_s']:.2f} s",
             flush=True,
         )
-        if label == "4h":
-            samples, seconds = export_rate(path, session, "csv", work / "export.csv")
-            result["export_samples_s"] = round(samples / seconds)
-            samples_j, seconds_j = export_rate(path, session, "jsonl", work / "export.jsonl")
-            result["export_jsonl_samples_s"] = round(samples_j / seconds_j)
-            print(
-                f"export --telemetry: csv {samples / seconds:,.0f} samples/s, jsonl "
-                f"{samples_j / seconds_j:,.0f} samples/s ({samples:,} samples)",
-                flush=True,
-            )
+    samples, seconds = export_rate(paths["4h"], sessions["4h"], "csv", work / "export.csv")
+    result["export_samples_s"] = round(samples / seconds)
+    samples_j, seconds_j = export_rate(paths["4h"], sessions["4h"], "jsonl", work / "export.jsonl")
+    result["export_jsonl_samples_s"] = round(samples_j / seconds_j)
+    print(
+        f"export --telemetry: csv {samples / seconds:,.0f} samples/s, jsonl "
+        f"{samples_j / seconds_j:,.0f} samples/s ({samples:,} samples)",
+        flush=True,
+    )
     one, four = timings["1h"], timings["4h"]
     for key in ("show", "compare", "report"):
         result[f"{key}_1h_ms"] = round(one[f"{key}_s"] * 1000, 1)
