@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 
 from smpctl.cli import main
 from smpctl.dose.punctures import NANO_NEEDLES
@@ -22,6 +23,7 @@ from smpctl.journal import Journal, Outcome
 from smpctl.journal.doses import client_dose_history, client_uid_of
 from smpctl.journal.store import Insert
 from smpctl.review.dose import NANO_NOTE
+from smpctl.tui.review import ReviewApp, SessionScreen
 
 DAY = 86_400.0
 START = dt.datetime(2026, 5, 4, 9, 0).timestamp()
@@ -302,3 +304,36 @@ def test_a_session_recorded_before_doses_says_so_and_shades_by_strokes(
     html = out.read_text()
     assert "strokes/cm²" in html and "coverage, not a dose" in html
     assert "Not recorded: this session's passes have no in-skin stroke counts" in html
+
+
+async def test_the_review_screen_gives_each_zones_dose_and_end_point(dose_journal: Path) -> None:
+    """``smpctl review``: a session's zone table has the same in-skin strokes and
+    punctures/cm² as ``logs show``, and a microneedling session's end points."""
+    with Journal.open(dose_journal, writer=False) as journal:
+        sessions = {(s.client, s.session_number): s for s in journal.sessions()}
+        for key, expected in (
+            (("C-0700", 1), {"HL": ("1,200", "144.0"), "MID": ("2,000", "75.0")}),
+            (("C-0800", 1), {"CRN": ("600", f"{600 * NANO_NEEDLES / 60:,.1f}")}),
+        ):
+            app = ReviewApp(journal)
+            async with app.run_test(size=(160, 40)) as pilot:
+                await pilot.pause()
+                screen = SessionScreen(journal, sessions[key])
+                await app.push_screen(screen)
+                await pilot.pause()
+                title = str(screen.query_one(".review-title").render())
+                table = screen.query_one("#zones", DataTable)
+                labels = [str(c.label) for c in table.columns.values()]
+                rows = {
+                    str(table.get_row_at(i)[0]): table.get_row_at(i) for i in range(table.row_count)
+                }
+                for zone, (in_skin, per_cm2) in expected.items():
+                    row = rows[zone]
+                    assert row[labels.index("in-skin")] == in_skin
+                    assert row[labels.index("/cm²")] == per_cm2
+                if key[0] == "C-0800":
+                    assert "microneedling" in title
+                    assert rows["CRN"][labels.index("end point")] == "pinpoint bleeding"
+                    assert rows["MID"][labels.index("end point")] == "not recorded"
+                else:
+                    assert "SMP" in title and "end point" not in labels

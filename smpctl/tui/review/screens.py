@@ -20,7 +20,7 @@ from smpctl.journal import Journal, SessionSummary
 from smpctl.review import clients, pass_detail, review_session
 from smpctl.review.replay import Replay
 from smpctl.review.summary import PassLine, SessionReview
-from smpctl.review.text import duration, num
+from smpctl.review.text import KIND_WORDS, count, duration, num
 from smpctl.tui.widgets.readouts import Readouts
 from smpctl.tui.widgets.speed_gauge import SpeedGauge
 from smpctl.tui.widgets.trend_plot import TrendPlot
@@ -126,8 +126,8 @@ class SessionScreen(_ReviewBase):
     def compose(self) -> ComposeResult:
         s = self.session
         yield Static(
-            f"Client {s.client} #{s.session_number} · {_day(s.started_wall)}"
-            + (" · SIMULATED" if s.simulated else ""),
+            f"Client {s.client} #{s.session_number} · {KIND_WORDS.get(s.kind, s.kind)} · "
+            f"{_day(s.started_wall)}" + (" · SIMULATED" if s.simulated else ""),
             classes="review-title",
         )
         yield Static("enter: the zone's passes · esc: back", classes="review-help")
@@ -146,11 +146,18 @@ class SessionScreen(_ReviewBase):
         )
 
     def on_mount(self) -> None:
+        """The zone table of ``logs show``, with each zone's dose (punctures/cm² of its
+        area in force that day) and, for microneedling, the end point reached."""
+        dose = self.review.dose
         table = self.query_one("#zones", DataTable)
         table.add_columns(
-            "zone", "passes", "needle", "strokes", "mean Hz", "min", "max", "depth", "intr", "flags"
+            "zone", "passes", "needle", "strokes", "mean Hz", "min", "max", "depth", "intr"
         )
+        table.add_columns("in-skin", "/cm²", *(["end point"] if dose.microneedling else []))
+        table.add_column("flags")
         for z in self.review.zones:
+            d = dose.zones.get(z.zone)
+            point = dose.end_points.get(z.zone)
             table.add_row(
                 z.zone,
                 str(z.passes),
@@ -161,6 +168,9 @@ class SessionScreen(_ReviewBase):
                 num(z.max_hz),
                 num(z.depth_mm, ".2f"),
                 str(z.interrupted or ""),
+                count(d.in_skin_strokes) if d else "–",
+                num(d.per_cm2, ",.1f") if d else "–",
+                *([point.words if point else "not recorded"] if dose.microneedling else []),
                 ", ".join([*z.flags, *z.scars]),
                 key=z.zone,
             )
