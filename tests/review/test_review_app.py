@@ -3,6 +3,7 @@ simulator: browse clients and sessions, drill into a zone and a pass, replay at 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.widgets import DataTable
@@ -79,3 +80,25 @@ async def test_browse_drill_down_and_replay_a_pass_at_10x(three_sessions: Path) 
             await pilot.press("escape")
             await pilot.pause()
         assert app.return_code == 0
+
+
+async def test_a_sessions_events_are_summed_up_by_kind_with_their_passes(
+    three_sessions: Path,
+) -> None:
+    """Session 2's stalled pass: the fault, the stop it caused and the disarm, each once
+    with the pass it happened in, as ``logs show`` groups them."""
+    with Journal.open(three_sessions, writer=False) as journal:
+        second = next(
+            s for s in journal.sessions() if s.client == "C-0301" and s.session_number == 2
+        )
+        app = ReviewApp(journal)
+        async with app.run_test(size=(140, 44)) as pilot:
+            await pilot.pause()
+            screen = SessionScreen(journal, second)
+            await app.push_screen(screen)
+            await pilot.pause()
+            facts = str(screen.query_one("#session-facts").render())
+    events = facts.split("events: ", 1)[1]
+    assert re.search(r"FAULT_RAISED fault: [A-Z_, ]+ \(pass #\d+\)", events), events
+    assert re.search(r"MOTOR_STOPPED stop: fault \(pass #\d+\)", events), events
+    assert "PEDAL_DOWN" not in events  # routine: counted, not listed

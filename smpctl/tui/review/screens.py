@@ -19,8 +19,8 @@ from textual.widgets import DataTable, Footer, Static
 from smpctl.journal import Journal, SessionSummary
 from smpctl.review import clients, pass_detail, review_session
 from smpctl.review.replay import Replay
-from smpctl.review.summary import PassLine, SessionReview
-from smpctl.review.text import KIND_WORDS, count, duration, num
+from smpctl.review.summary import EventGroup, PassLine, SessionReview
+from smpctl.review.text import KIND_WORDS, count, duration, num, pass_numbers
 from smpctl.tui.widgets.readouts import Readouts
 from smpctl.tui.widgets.speed_gauge import SpeedGauge
 from smpctl.tui.widgets.trend_plot import TrendPlot
@@ -32,6 +32,15 @@ PLOT_EVERY_S = 0.2
 
 def _day(wall: float, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return dt.datetime.fromtimestamp(wall).strftime(fmt)
+
+
+def _event_group_text(g: EventGroup) -> str:
+    """One kind of event in a few words: how often, the pen's reason (a host event's
+    message is in ``logs show``), and in which passes."""
+    times = f" ×{g.count}" if g.count > 1 else ""
+    detail = f" {g.detail}" if g.source == "pen" and g.detail else ""
+    passes = f" (pass {pass_numbers(g.pass_numbers)})" if g.pass_numbers else ""
+    return f"{g.kind}{times}{detail}{passes}"
 
 
 class _ReviewBase(Screen[None]):
@@ -138,7 +147,7 @@ class SessionScreen(_ReviewBase):
     def _facts(self) -> str:
         r = self.review
         things = "; ".join(f"{c.kind} {c.description} lot {c.lot}" for c in r.consumables)
-        notable = ", ".join(f"{e.kind} {e.detail}".strip() for e in r.events[:6])
+        notable = "; ".join(_event_group_text(g) for g in r.event_groups)
         return (
             f"{r.totals.passes} passes, needle {duration(r.totals.needle_s)}, "
             f"{r.totals.strokes:,} strokes, {r.totals.interrupted} interrupted\n"
