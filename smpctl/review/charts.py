@@ -239,6 +239,7 @@ def speed_trace(
     fastest = max(speed) if max_hz is None else max_hz * 100
     plot = _Plot.of(2, height, max(hard_limits.MAX_SPEED_HZ * 100, fastest))
     span = plot.units(width - 4)
+    xs: Sequence[int]
     if _evenly_spaced(t):  # a pen's regular samples: xs by index, from a shared template
         template, xs = _indexed(n, span)
         line = template % tuple(speed)
@@ -273,11 +274,11 @@ def _even_times(typecode: str, t0: int, step: int, n: int) -> array:  # type: ig
 
 
 @functools.lru_cache(maxsize=256)
-def _indexed(n: int, span: int) -> tuple[str, list[int]]:
+def _indexed(n: int, span: int) -> tuple[str, tuple[int, ...]]:
     """``x,%d x,%d …`` for ``n`` points evenly across ``span``, each awaiting its speed,
     and the xs (a stored trace has between one and twice ``TRACE_POINTS`` points, and a
     chart one span: a few dozen shapes)."""
-    xs = [j * span // (n - 1) if n > 1 else 0 for j in range(n)]
+    xs = tuple(j * span // (n - 1) if n > 1 else 0 for j in range(n))
     return " ".join(f"{x},%d" for x in xs), xs
 
 
