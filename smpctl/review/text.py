@@ -152,7 +152,11 @@ def show_text(review: SessionReview, *, passes: bool = False) -> str:
     out += ["", "Consumables:"]
     for c in review.consumables:
         expiry = f", expires {c.expiry}" if c.expiry else ""
-        needles = f" ({c.cartridge_kind}, {c.needles} needles)" if c.needles else ""
+        needles = (
+            f" ({c.cartridge_kind}, {c.needles} needle{'' if c.needles == 1 else 's'})"
+            if c.needles
+            else ""
+        )
         out.append(
             f"  {c.kind:<9} {c.description}{needles}  lot {c.lot}{expiry}  "
             f"(registered {when(c.registered_wall, '%H:%M')}, {c.passes} passes)"

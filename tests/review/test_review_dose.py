@@ -252,6 +252,8 @@ def test_compare_says_a_cumulative_dose_with_an_unknown_session_is_a_floor(
     text = capsys.readouterr().out
     assert "punctures/cm²: #1 -, #2 10.0; cumulative at least 10.0 over 2 session(s), " in text
     assert "1 of them of unknown dose; days between: 30" in text
+    assert main(["logs", "show", "C-0900#2", *j]) == 0
+    assert "(1RL, 1 needle)" in capsys.readouterr().out
 
 
 def test_report_has_a_dose_column_and_shades_the_map_by_punctures_per_cm2(
