@@ -11,7 +11,7 @@ from .compare import ClientComparison, SessionColumn
 from .dose import DOSE_UNIT, NANO_NOTE, SessionDose, ZoneDoseSeries
 from .pass_view import PassDetail
 from .summary import EventGroup, EventRow, SessionReview, ZoneRow, attention
-from .trace import TracePoint
+from .trace import TracePoint, TraceSummary
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 KIND_WORDS = {"smp": "SMP", "microneedling": "microneedling"}
@@ -56,6 +56,18 @@ def zone_line(r: ZoneRow) -> str:
         f"{num(r.mean_hz):>7} {num(r.min_hz):>6} {num(r.max_hz):>6} {num(r.setpoint_hz):>6} "
         f"{num(r.depth_mm, '.2f'):>5} {r.interrupted or '':>4}  {flags}"
     ).rstrip()
+
+
+def steady_text(t: TraceSummary) -> str:
+    """How much of the pass the needle ran steadily, and how well it held its speed then:
+    a stalled or stopped stretch is not running, so it is said apart, not counted in."""
+    steady = t.steady_samples / t.samples * 100 if t.samples else None
+    within = None if t.within_5pct is None else t.within_5pct * 100
+    below = None if t.below_warn is None else t.below_warn * 100
+    return (
+        f"steady running {num(steady)} % of the pass, {num(within)} % of it within 5 % of "
+        f"setpoint and {num(below)} % below the under-speed warning"
+    )
 
 
 def pass_numbers(numbers: Sequence[int], limit: int = PASS_NUMBERS_SHOWN) -> str:
@@ -275,10 +287,8 @@ def pass_text(d: PassDetail) -> str:
     if t.samples:
         out.append(
             f"  trace:     {t.samples:,} samples over {t.duration_s:.1f} s; "
-            f"ramp {num(t.ramp_s, '.2f')} s; "
-            f"{num(None if t.within_5pct is None else t.within_5pct * 100)} % within 5 % of "
-            f"setpoint; {num(None if t.below_warn is None else t.below_warn * 100)} % below the "
-            f"under-speed warning; p5/median/p95 {num(t.p5_hz)}/{num(t.median_hz)}/"
+            f"ramp {num(t.ramp_s, '.2f')} s; {steady_text(t)}; "
+            f"p5/median/p95 {num(t.p5_hz)}/{num(t.median_hz)}/"
             f"{num(t.p95_hz)} Hz; {num(t.strokes_per_s)} strokes/s"
         )
         out.append(f"  speed:     {sparkline(t.trace)}  (0-{hard_limits.MAX_SPEED_HZ:g} Hz)")

@@ -163,6 +163,24 @@ def test_pass_shows_setpoints_against_measured_with_its_trace_and_events(
     assert re.search("speed: +[▁-█]{20,}", text)
 
 
+def test_a_stalled_pass_says_how_little_of_it_ran_steadily(
+    three_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Session 2's hairline pass stalled part way: its speed held while it ran, but the
+    summary must not read as a pass that ran well throughout."""
+    with Journal.open(three_sessions, writer=False) as journal:
+        passes = journal.passes(sessions_of(three_sessions, "C-0301")[1])
+    stalled = next(p for p in passes if p.outcome is not None and p.outcome.value.startswith("i"))
+    data = run_json(capsys, "logs", "pass", stalled.uid, "--journal", str(three_sessions))
+    trace = data["trace"]
+    steady_pct = trace["steady_samples"] / trace["samples"] * 100
+    assert steady_pct < 90
+    assert main(["logs", "pass", stalled.uid, "--journal", str(three_sessions)]) == 0
+    text = capsys.readouterr().out
+    assert f"steady running {steady_pct:.1f} % of the pass, " in text
+    assert " % of it within 5 % of setpoint and " in text
+
+
 # ------------------------------------------------------------------ export
 
 

@@ -20,7 +20,7 @@ from smpctl.journal import Journal, SessionSummary
 from smpctl.review import clients, pass_detail, review_session
 from smpctl.review.replay import Replay
 from smpctl.review.summary import EventGroup, PassLine, SessionReview
-from smpctl.review.text import KIND_WORDS, count, duration, num, pass_numbers
+from smpctl.review.text import KIND_WORDS, count, duration, num, pass_numbers, steady_text
 from smpctl.tui.widgets.readouts import Readouts
 from smpctl.tui.widgets.speed_gauge import SpeedGauge
 from smpctl.tui.widgets.trend_plot import TrendPlot
@@ -283,12 +283,11 @@ class PassScreen(_ReviewBase):
         p = d.record
         t = d.trace
         setpoints = ", ".join(f"{k} {v:g}" for k, v in d.setpoints.items()) or "not recorded"
-        within = num(None if t.within_5pct is None else t.within_5pct * 100)
         return (
             f"setpoints: {setpoints}\n"
             f"measured: mean {num(p.speed_mean_hz)} Hz (min {num(p.speed_min_hz)}, max "
             f"{num(p.speed_max_hz)}), depth {num(p.depth_mm, '.2f')} mm, {p.strokes or 0:,} "
-            f"strokes, {within} % within 5 % of setpoint\n"
+            f"strokes; {steady_text(t)}\n"
             f"events: {', '.join(e.kind for e in d.events) or 'none'}"
         )
 
