@@ -237,21 +237,45 @@ def speed_trace(
     t0 = t[0]
     duration = t[-1] - t0
     fastest = max(speed) if max_hz is None else max_hz * 100
-    plot = _Plot.of(2, height, max(hard_limits.MAX_SPEED_HZ * 100, fastest))
-    span = plot.units(width - 4)
+    frame = _trace_frame(width, height, max(hard_limits.MAX_SPEED_HZ * 100, fastest))
     xs: Sequence[int]
     if _evenly_spaced(t):  # a pen's regular samples: xs by index, from a shared template
-        template, xs = _indexed(n, span)
+        template, xs = _indexed(n, frame.span)
         line = template % tuple(speed)
     else:
-        across = span / (duration or 1)
+        across = frame.span / (duration or 1)
         xs = [round((x - t0) * across) for x in t]
         line = _pairs(xs, speed)
     return (
+        f"{frame.head}{duration / 1000:.1f}{frame.body}{_steps(xs, trace.setpoint_chz)}"
+        f"{frame.middle}{line}{frame.tail}"
+    )
+
+
+class _TraceFrame(NamedTuple):
+    """A card's chart around its two lines, written once per size and scale (a report's
+    cards share one): the head awaits the trace's length in seconds."""
+
+    span: int
+    head: str
+    body: str
+    middle: str
+    tail: str
+
+
+@functools.lru_cache(maxsize=64)
+def _trace_frame(width: int, height: int, top_chz: float) -> _TraceFrame:
+    plot = _Plot.of(2, height, top_chz)
+    group = plot.group("\0", "\1", "polyline")
+    before, rest = group.split("\0")
+    middle, after = rest.split("\1")
+    return _TraceFrame(
+        plot.units(width - 4),
         f'<svg class="trace" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="speed trace over {duration / 1000:.1f} s">'
-        f'<rect x="0" y="0" width="{width}" height="{height}" class="frame" />'
-        f"{plot.group(_steps(xs, trace.setpoint_chz), line, 'polyline')}</svg>"
+        'aria-label="speed trace over ',
+        f' s"><rect x="0" y="0" width="{width}" height="{height}" class="frame" />{before}',
+        middle,
+        f"{after}</svg>",
     )
 
 
