@@ -351,11 +351,11 @@ def zone_strip(zone: str, strip: StripView, attention: Iterable[int]) -> str:
     seg_w = (width - STRIP_GAP * (count - 1)) / count if count else float(width)
     pitch = seg_w + STRIP_GAP
     top_chz = max(hard_limits.MAX_SPEED_HZ * 100, max(strip.speed, default=0))
+    title = escape(_strip_title(zone, strip))
     parts = [
         f'<svg class="strip" id="strip-{escape(zone)}" data-passes="{strip.passes}" '
         f'data-segments="{count}" viewBox="0 0 {width} {height + 14}" role="img" '
-        f'aria-label="{escape(_strip_title(zone, strip))}">'
-        f"<title>{escape(_strip_title(zone, strip))}</title>",
+        f'aria-label="{title}"><title>{title}</title>',
         f'<rect x="0" y="0" width="{width}" height="{height}" class="frame" />',
     ]
     shade: dict[int, str] = {}
@@ -399,7 +399,7 @@ def _strip_lines(strip: StripView, pitch: int, span: int) -> tuple[str, str]:
     speed_d = "".join([formats[n] for n in drawn]) % _flat(xs, speed)
     starts = list(itertools.accumulate(drawn, initial=0))
     changes = [k for k, moved in enumerate(map(operator.ne, setp, setp[1:]), 1) if moved]
-    if not set(changes) <= set(starts):
+    if changes and not set(changes) <= set(starts):
         # a setpoint that changed within a pass: steps, segment by segment (rare)
         setpoint_d = " ".join(
             _steps([x0 + o for o in offsets[n]], setp[at : at + n], x0 + span)
