@@ -16,7 +16,7 @@ sessions: two of 30 minutes, then the 1-hour (or 4-hour) one, which is what ``sh
 ``report`` review and ``compare`` compares.
 
 Timings are in-process (open the journal, query, render the text or HTML, write the
-file), the median of ``--repeat`` runs (21) each, the 1-hour and 4-hour runs taken in
+file), the median of ``--repeat`` runs (41) each, the 1-hour and 4-hour runs taken in
 turn after one untimed run of each; ``*_cli_s`` run the real ``smpctl`` command in a
 subprocess once, Python start-up included. The last line is one JSON object.
 
@@ -145,7 +145,7 @@ def export_rate(path: Path, session: str, fmt: str, out: Path) -> tuple[int, flo
 def main() -> None:
     logging.getLogger("smpctl.journal").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--repeat", type=int, default=41)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", default=None, help="build the journals in DIR and keep them")
     args = parser.parse_args()
