@@ -3,7 +3,6 @@ and print. Everything is inline (CSS, SVG); nothing is fetched, not even a font.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from html import escape
 
@@ -23,7 +22,7 @@ from .summary import (
     passes_to_look,
     zone_label,
 )
-from .text import KIND_WORDS, pass_numbers
+from .text import KIND_WORDS, pass_numbers, when
 from .trace import DRIFT_OK, TraceColumns, session_traces, stored_strips, traces_of
 
 CSS = """
@@ -77,12 +76,6 @@ footer { margin-top: 2rem; color: var(--muted); font-size: .75rem; }
   .banner { border: 2px solid #000; background: none; }
 }
 """
-
-
-def _when(wall: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Local time, as the practitioner's clock read (``time.strftime``: a card and an
-    event row each have one, and it is a third of the cost of a datetime's)."""
-    return time.strftime(fmt, time.localtime(wall)) if wall is not None else "open"
 
 
 def _num(value: float | None, fmt: str = ".1f", unit: str = "") -> str:
@@ -179,7 +172,7 @@ def _pass_card(p: PassLine, trace: TraceColumns, why: list[str]) -> str:
     return (
         f"<div class='pass bad' id='pass-{short}'>"
         f"<b>#{p.number}</b> {escape(p.zone or '-')}{scar} · "
-        f"{_when(p.started_wall, '%H:%M:%S')}"
+        f"{when(p.started_wall, '%H:%M:%S')}"
         f" · {p.needle_s:.1f} s · {p.strokes or 0:,} strokes · {_num(p.mean_hz)} Hz "
         f"(set {_num(p.setpoint_hz)}) · {escape(p.outcome or 'open')}"
         f"<br><b>{escape('; '.join(why))}</b> · id <code>{short}</code>"
@@ -305,13 +298,13 @@ def _event_rows(groups: list[EventGroup]) -> list[str]:
                 entries.append(
                     (
                         e.wall,
-                        f"<tr><td class=text>{_when(e.wall, '%H:%M:%S')}</td><td class=text>"
+                        f"<tr><td class=text>{when(e.wall, '%H:%M:%S')}</td><td class=text>"
                         f"{escape(e.source)}</td><td class=text>{escape(e.kind)}</td>"
                         f"<td class=text>{escape(e.detail)}</td><td class=text>{in_pass}</td></tr>",
                     )
                 )
             continue
-        times = ", ".join(_when(e.wall, "%H:%M:%S") for e in g.first)
+        times = ", ".join(when(e.wall, "%H:%M:%S") for e in g.first)
         entries.append(
             (
                 g.first[0].wall,
@@ -358,7 +351,7 @@ def render_report(journal: Journal, review: SessionReview) -> str:
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        f"<p class='muted'>{_when(s.started_wall)} → {_when(s.ended_wall)} · practitioner "
+        f"<p class='muted'>{when(s.started_wall)} → {when(s.ended_wall)} · practitioner "
         f"{escape(s.practitioner or '–')} · session id {escape(s.uid)}</p>",
     ]
     if s.simulated:
@@ -463,13 +456,13 @@ def render_report(journal: Journal, review: SessionReview) -> str:
                 f"<tr><td class=text>{escape(c.kind)}</td><td class=text>"
                 f"{escape(c.description)}</td><td class=text>{escape(c.lot)}</td>"
                 f"<td class=text>{escape(c.expiry or '–')}</td><td class=text>"
-                f"{_when(c.registered_wall, '%H:%M')}</td><td>{c.passes}</td></tr>"
+                f"{when(c.registered_wall, '%H:%M')}</td><td>{c.passes}</td></tr>"
             )
         parts.append("</table>")
     else:
         parts.append("<p>No cartridge or pigment was registered.</p>")
     parts.append(
-        f"<footer>Generated {_when(journal.now)} by smpctl {escape(installed_version())} from "
+        f"<footer>Generated {when(journal.now)} by smpctl {escape(installed_version())} from "
         "the session journal. Client named by pseudonym only.</footer></body></html>"
     )
     return "\n".join(parts)

@@ -6,7 +6,6 @@ only lay it out. Replay pulls samples on a timer, as the live dashboard pulls it
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 
@@ -20,7 +19,15 @@ from smpctl.journal import Journal, SessionSummary
 from smpctl.review import clients, pass_detail, review_session
 from smpctl.review.replay import Replay
 from smpctl.review.summary import EventGroup, PassLine, SessionReview
-from smpctl.review.text import KIND_WORDS, count, duration, num, pass_numbers, steady_text
+from smpctl.review.text import (
+    KIND_WORDS,
+    count,
+    duration,
+    num,
+    pass_numbers,
+    steady_text,
+    when,
+)
 from smpctl.tui.widgets.readouts import Readouts
 from smpctl.tui.widgets.speed_gauge import SpeedGauge
 from smpctl.tui.widgets.trend_plot import TrendPlot
@@ -28,10 +35,6 @@ from smpctl.tui.widgets.trend_plot import TrendPlot
 Clock = Callable[[], float]
 REPLAY_EVERY_S = 0.05
 PLOT_EVERY_S = 0.2
-
-
-def _day(wall: float, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return dt.datetime.fromtimestamp(wall).strftime(fmt)
 
 
 def _event_group_text(g: EventGroup) -> str:
@@ -94,7 +97,7 @@ class ReviewScreen(_ReviewBase):
         for s in self._shown:
             table.add_row(
                 f"#{s.session_number}",
-                _day(s.started_wall),
+                when(s.started_wall),
                 str(s.passes),
                 f"{s.strokes:,}",
                 ",".join(s.zones) or "-",
@@ -136,7 +139,7 @@ class SessionScreen(_ReviewBase):
         s = self.session
         yield Static(
             f"Client {s.client} #{s.session_number} · {KIND_WORDS.get(s.kind, s.kind)} · "
-            f"{_day(s.started_wall)}" + (" · SIMULATED" if s.simulated else ""),
+            f"{when(s.started_wall)}" + (" · SIMULATED" if s.simulated else ""),
             classes="review-title",
         )
         yield Static("enter: the zone's passes · esc: back", classes="review-help")
@@ -226,7 +229,7 @@ class ZoneScreen(_ReviewBase):
         for p in self.passes:
             table.add_row(
                 str(p.number),
-                _day(p.started_wall, "%H:%M:%S"),
+                when(p.started_wall, "%H:%M:%S"),
                 f"{p.needle_s:.1f}",
                 f"{p.strokes or 0:,}",
                 num(p.mean_hz),
