@@ -44,6 +44,11 @@ def register_logs(logs_sub: Any) -> None:
     p.set_defaults(func=run_list, simulated=None)
 
     p = logs_sub.add_parser("verify", help="check every record against the hash chain")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="first recompute the derived tables (review totals, strips) from the records",
+    )
     add_journal(p)
     add_server(p)
     add_json(p)
@@ -121,6 +126,9 @@ def run_verify(args: argparse.Namespace) -> int:
         from smpctl.cli.sync_cmd import run_verify as run_server_verify
 
         return run_server_verify(argparse.Namespace(url=args.server, json=args.json))
+    if args.rebuild:
+        with Journal.open(args.journal) as journal:
+            journal.rebuild_derived()
     with Journal.open(args.journal, writer=False) as journal:
         report = journal.verify()
     if args.json:

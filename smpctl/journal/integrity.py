@@ -11,6 +11,8 @@ from typing import Any
 from .chain import GENESIS, link_hash, row_digest
 from .records import VerifyReport
 from .schema import (
+    DERIVED_FILLS,
+    DERIVED_TABLES,
     EVENT_COUNTS_SELECT,
     RECORD_TABLES,
     SESSION_SUPPLIES_SELECT,
@@ -18,8 +20,15 @@ from .schema import (
     ZONE_TOTALS_COLUMNS,
     ZONE_TOTALS_SELECT,
 )
-from .store import JournalStore
-from .strip_codec import STRIP_PASSES_SQL, read_strip, strip_of
+from .store import Derived, JournalStore
+from .strip_codec import (
+    ALL_NUMBERS,
+    STRIP_CODEC,
+    STRIP_PASSES_SQL,
+    STRIP_UPSERT_SQL,
+    read_strip,
+    strip_of,
+)
 
 _DERIVED: tuple[tuple[str, str, str, int], ...] = (
     # table, its rows recomputed from the records, its rows as stored, key columns (the
@@ -96,6 +105,31 @@ def verify(store: JournalStore) -> VerifyReport:
     return VerifyReport(records=records, problems=tuple(problems))
 
 
+REBUILD_HINT = (
+    "Reviews of it read wrong until `smpctl logs verify --rebuild` recomputes the derived "
+    "tables from the records."
+)
+
+
+def rebuild_derived(store: JournalStore) -> None:
+    """Every derived table emptied and filled again from the records in one transaction:
+    the totals, labels, counts and supplies as the V5 migration filled them, each zone's
+    strip drawn from its closed passes' stored traces as the journal draws it (none for a
+    zone with a pass that has samples but no trace: reports draw that zone from them)."""
+    ops = [Derived(f"DELETE FROM {table}") for table in DERIVED_TABLES]
+    ops += [Derived(sql) for sql in DERIVED_FILLS]
+    for session_uid, zone in store.rows(
+        "SELECT DISTINCT session_uid, zone FROM passes "
+        "WHERE session_uid IS NOT NULL AND zone IS NOT NULL AND outcome IS NOT NULL"
+    ):
+        strip = strip_of(store.rows(STRIP_PASSES_SQL, (session_uid, zone, ALL_NUMBERS)))
+        if strip is not None and strip.last_number is not None:
+            data = strip.view().encode()
+            row = (session_uid, zone, strip.passes, strip.last_number, STRIP_CODEC, data)
+            ops.append(Derived(STRIP_UPSERT_SQL, row))
+    store.write(ops)
+
+
 def derived_problems(store: JournalStore) -> list[str]:
     """Each derived row that differs from the same figures recomputed from the records (a
     table edited by hand would otherwise change every review quietly)."""
@@ -106,13 +140,13 @@ def derived_problems(store: JournalStore) -> list[str]:
         for r in store.rows(stored_sql):
             key = tuple(r[:width])
             if key in stored:
-                problems.append(f"{table} holds {_where(table, key)} twice")
+                problems.append(f"{table} holds {_where(table, key)} twice. {REBUILD_HINT}")
             stored[key] = r[width:]
         for key in sorted(expected.keys() | stored.keys(), key=repr):
             if not _same(expected.get(key), stored.get(key)):
                 problems.append(
                     f"{table} disagrees with the records for {_where(table, key)}: a derived table "
-                    "was edited outside smpctl (the records are intact; reviews read it)"
+                    f"was edited outside smpctl (the records are intact). {REBUILD_HINT}"
                 )
     problems += _strip_problems(store)
     return problems
@@ -146,12 +180,12 @@ def _strip_problems(store: JournalStore) -> list[str]:
         try:
             stored = read_strip(data, codec)
         except (ValueError, TypeError, struct.error):
-            problems.append(f"zone_strips for {where} cannot be read")
+            problems.append(f"zone_strips for {where} cannot be read. {REBUILD_HINT}")
             continue
         strip = strip_of(store.rows(STRIP_PASSES_SQL, (session_uid, zone, last)))
         if strip is None or strip.view() != stored or strip.passes != passes:
             problems.append(
                 f"zone_strips disagrees with the stored traces for {where}: a derived table "
-                "was edited outside smpctl (the records are intact; reports read it)"
+                f"was edited outside smpctl (the records are intact). {REBUILD_HINT}"
             )
     return problems

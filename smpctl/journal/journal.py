@@ -19,7 +19,7 @@ from smpctl.errors import JournalError, UnknownCartridgeKindError
 from smpctl.protocol import Telemetry
 from smpctl.zones import ZoneCode
 
-from .integrity import verify
+from .integrity import rebuild_derived, verify
 from .paths import resolve_journal_path
 from .records import (
     AreaSource,
@@ -43,7 +43,15 @@ from .store import (
     default_connect,
 )
 from .store import new_uid as default_uid
-from .strip_codec import STRIP_CODEC, STRIP_PASSES_SQL, ZoneStrip, centi_hz, strip_of
+from .strip_codec import (
+    ALL_NUMBERS,
+    STRIP_CODEC,
+    STRIP_PASSES_SQL,
+    STRIP_UPSERT_SQL,
+    ZoneStrip,
+    centi_hz,
+    strip_of,
+)
 from .telemetry_codec import unpack_samples
 from .trace_codec import TRACE_CODEC, TracePoint, encode_trace
 
@@ -580,8 +588,7 @@ class Journal:
         self._strips[key] = strip
         return [
             Derived(
-                "INSERT OR REPLACE INTO zone_strips "
-                "(session_uid, zone, passes, last_number, codec, data) VALUES (?, ?, ?, ?, ?, ?)",
+                STRIP_UPSERT_SQL,
                 (session, zone, strip.passes, number, STRIP_CODEC, strip.view().encode()),
             )
         ]
@@ -589,7 +596,7 @@ class Journal:
     def _stored_strip(self, session_uid: str, zone: str) -> ZoneStrip | None:
         """The zone's strip so far, from its closed passes' stored traces (the first pass
         of a zone in a session finds none; after a restart, those recorded before)."""
-        return strip_of(self.store.rows(STRIP_PASSES_SQL, (session_uid, zone, _ALL_NUMBERS)))
+        return strip_of(self.store.rows(STRIP_PASSES_SQL, (session_uid, zone, ALL_NUMBERS)))
 
     def _dose_columns(
         self, pass_uid: str, aggregates: Mapping[str, object], in_skin_strokes: int | None
@@ -728,6 +735,10 @@ class Journal:
     def verify(self) -> VerifyReport:
         return verify(self.store)
 
+    def rebuild_derived(self) -> None:
+        """Recompute every derived table from the records (``logs verify --rebuild``)."""
+        rebuild_derived(self.store)
+
 
 def _pass_record(r: Mapping[str, Any]) -> PassRecord:
     return PassRecord(
@@ -802,7 +813,6 @@ def _session_summary(r: Mapping[str, Any]) -> SessionSummary:
 
 
 _ZONE_VALUES = frozenset(z.value for z in ZoneCode)
-_ALL_NUMBERS = 2**62
 
 
 def _entered_areas(areas: Mapping[str, float] | None) -> dict[ZoneCode, float]:

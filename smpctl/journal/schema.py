@@ -437,6 +437,17 @@ _LABEL_CHANGED = " OR ".join(
     f"OLD.{c} IS NOT NEW.{c}" for c in ("session_uid", "zone", "flag", "scar")
 )
 
+DERIVED_FILLS: tuple[str, ...] = (
+    f"INSERT INTO zone_totals ({', '.join(ZONE_TOTALS_COLUMNS)}) {ZONE_TOTALS_SELECT} "
+    "GROUP BY session_uid, zone",
+    f"INSERT INTO zone_labels (session_uid, zone, kind, label, passes) {ZONE_LABELS_SELECT}",
+    f"INSERT INTO event_counts (session_uid, source, kind, code, n) {EVENT_COUNTS_SELECT}",
+    "INSERT INTO session_supplies (session_uid, cartridge_uid, pigment_uid, passes) "
+    + SESSION_SUPPLIES_SELECT,
+)
+"""The derived tables (but the strips, drawn in Python) filled from the records: at the V5
+migration, and by ``logs verify --rebuild`` after a hand edit."""
+
 V5: tuple[str, ...] = (
     "CREATE TABLE zone_totals (session_uid TEXT, zone TEXT, passes INTEGER NOT NULL DEFAULT 0, "
     + ", ".join(
@@ -482,12 +493,7 @@ V5: tuple[str, ...] = (
         data BLOB NOT NULL,
         PRIMARY KEY (session_uid, zone))""",
     # what the journal already holds
-    f"INSERT INTO zone_totals ({', '.join(ZONE_TOTALS_COLUMNS)}) {ZONE_TOTALS_SELECT} "
-    "GROUP BY session_uid, zone",
-    f"INSERT INTO zone_labels (session_uid, zone, kind, label, passes) {ZONE_LABELS_SELECT}",
-    f"INSERT INTO event_counts (session_uid, source, kind, code, n) {EVENT_COUNTS_SELECT}",
-    "INSERT INTO session_supplies (session_uid, cartridge_uid, pigment_uid, passes) "
-    + SESSION_SUPPLIES_SELECT,
+    *DERIVED_FILLS,
     # the review reads a session's events of one kind (faults, stops) without the rest
     # (every query of a session's events orders its rows: the wider index serves them too)
     "DROP INDEX events_by_session",

@@ -245,6 +245,13 @@ WHERE p.session_uid = ? AND p.zone = ? AND p.outcome IS NOT NULL AND p.number <=
 ORDER BY p.number, p.rowid
 """
 """A zone's closed passes (up to a number) with their stored traces, for ``strip_of``."""
+ALL_NUMBERS = 2**62
+"""Up to this pass number: every pass."""
+STRIP_UPSERT_SQL = (
+    "INSERT OR REPLACE INTO zone_strips "
+    "(session_uid, zone, passes, last_number, codec, data) VALUES (?, ?, ?, ?, ?, ?)"
+)
+"""A zone's strip as drawn: ``(session, zone, passes, last number, STRIP_CODEC, data)``."""
 
 
 def strip_of(

@@ -16,6 +16,7 @@ import pytest
 from journal_support import hold, wait_until
 
 import smpctl.sim as sim
+from smpctl.cli import main
 from smpctl.client import LinkState, Pen, connect
 from smpctl.journal import EventSource, Journal, Outcome, Recorder, Update
 from smpctl.journal.doses import doses_by_session
@@ -493,6 +494,15 @@ def test_verify_notices_a_derived_table_edited_by_hand(
         problems = journal.verify().problems
     # named by table, session and zone; the records themselves verify
     assert problems and all(p.startswith(table) for p in problems), problems
+    # each says how to mend it, and that mends it: the same derived rows as recorded
+    assert all("smpctl logs verify --rebuild" in p for p in problems), problems
+    assert main(["logs", "verify", "--rebuild", "--journal", str(copy)]) == 0
+    with Journal.open(copy, writer=False) as journal:
+        assert journal.verify().ok
+    for derived in DERIVED_TABLES:
+        query = f"SELECT * FROM {derived} ORDER BY 1, 2, 3"
+        with sqlite3.connect(recorded) as a, sqlite3.connect(copy) as b:
+            assert b.execute(query).fetchall() == a.execute(query).fetchall(), derived
 
 
 # ------------------------------------------------------------------ the strip builder
