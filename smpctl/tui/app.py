@@ -181,6 +181,7 @@ class Dashboard(App[None]):
         self.zone: ZoneCode | None = None
         self.scar: ScarKind | None = None
         self.status_message = "Connecting to the pen…"
+        self._seen_armed = False
         self._tele_cursor = 0
         self._notice_cursor = 0
         self._t0_us: int | None = None
@@ -473,9 +474,11 @@ class Dashboard(App[None]):
             form = self.session.form
             kind = " MN" if form.microneedling else ""
             clock = f"{form.client} #{form.session_number}{kind} {hours}:{mins:02d}:{secs:02d} · "
-        armed = sample is not None and bool(sample.status & Status.ARMED)
-        if self.status_message == ARMED_STATUS and sample is not None and not armed:
-            self.status_message = DISARMED_STATUS  # a fault, a link drop, the watchdog
+        if self.status_message == ARMED_STATUS and sample is not None:
+            if sample.status & Status.ARMED:
+                self._seen_armed = True
+            elif self._seen_armed:  # a fault, a link drop, the watchdog
+                self.status_message = DISARMED_STATUS
         status = self.status_message
         if pen is not None and pen.state is LinkState.LOST:
             status = (
@@ -615,10 +618,13 @@ class Dashboard(App[None]):
         except SmpctlError as exc:
             self.call_from_thread(self.notify, f"Arm refused: {exc}", severity="error", timeout=8)
             return
-        self.call_from_thread(self._set_status, ARMED_STATUS)
+        self.call_from_thread(self._now_armed)
 
-    def _set_status(self, text: str) -> None:
-        self.status_message = text
+    def _now_armed(self) -> None:
+        """The pen acknowledged arming; its telemetry says so a frame or more later, so a
+        disarm is only believed once a sample has shown it armed."""
+        self.status_message = ARMED_STATUS
+        self._seen_armed = False
 
     def _pedal_is_down(self) -> bool:
         pen = self.pen

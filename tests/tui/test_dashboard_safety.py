@@ -384,3 +384,22 @@ async def test_a_pen_that_disarms_itself_is_not_shown_as_armed(
         assert await until(pilot, lambda: "DISARMED by the pen" in str(line.render()))
         assert "ARMED: the needle runs" not in str(line.render())
         assert any("STALL" in a.text for a in app.board.active)
+
+
+async def test_an_arm_not_yet_in_the_telemetry_is_not_called_a_disarm(
+    make_app: Callable[..., Dashboard],
+) -> None:
+    """Arming is acknowledged a frame or more before the telemetry shows it: until a
+    sample has shown the pen armed, an unarmed one is that lag, not a disarm."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await running(app, pilot)
+        assert app.pen is not None
+        app.pen.sim(SimAction.PEDAL, 0)
+        app.pen.disarm()
+        assert await until(pilot, lambda: not status(app) & Status.ARMED)
+        app._now_armed()  # as the arm worker does once the pen acknowledged
+        line = app.screen.query_one("#session-line")
+        for _ in range(5):  # refreshes over samples that still say disarmed
+            await pilot.pause(0.05)
+            assert "ARMED: the needle runs" in str(line.render())
