@@ -762,8 +762,9 @@ class Dashboard(App[None]):
         screen only: during a session the journal is busy recording the pen."""
         screen = self.screen
         if self.session is not None or not isinstance(screen, SessionStartScreen):
+            first = "end the session" if self.session is not None else "close this screen (esc)"
             self.notify(
-                "Hair measurements are entered on the start screen: end the session first.",
+                f"Hair measurements are entered on the start screen: {first} first.",
                 severity="warning",
             )
             return

@@ -108,6 +108,7 @@ def test_a_pass_that_closes_above_its_live_count_raises_its_zones_stop_off_zone(
         assert not said.stops  # the needle on FRN goes on
         assert said.message.startswith("HL has reached its ceiling of 3 punctures/cm²")
         assert said.message.endswith("HL is not the chosen zone: arming there is refused")
+        assert "(choose HL, then d)" in said.message  # d overrides the chosen zone only
         assert said.host_alarm().data["treating"] is False
         assert session.dose_alarms(ZoneCode.FRN) == []  # said once, not on every refresh
         assert session.interlock_problems(ZoneCode.FRN) == []

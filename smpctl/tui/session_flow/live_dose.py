@@ -139,6 +139,10 @@ class DoseAlarm:
         return HostAlarm(self.kind, self.severity, self.message, data)
 
 
+OVERRIDE_KEY = " (d)"
+"""How a ceiling alarm on the chosen zone ends: the key that overrides it with a reason."""
+
+
 class DoseGuard:
     """Per zone: NEAR warns once; AT_CEILING on the zone being treated stops the needle
     and refuses arming there until an override with a reason; the hard maximum stops it
@@ -185,7 +189,11 @@ class DoseGuard:
             if key in self._stopped or key in self._announced:
                 continue
             self._announced.add(key)
-            message = f"{blocked.message}; {zone} is not the chosen zone: arming there is refused"
+            # ``d`` overrides the chosen zone's ceiling: from here it would find none
+            said = blocked.message.removesuffix(OVERRIDE_KEY)
+            if said != blocked.message:
+                said += f" (choose {zone}, then d)"
+            message = f"{said}; {zone} is not the chosen zone: arming there is refused"
             yield replace(blocked, message=message, treating=False)
 
     def _on_zone(self, doses: Mapping[str, float], chosen: str | None) -> Iterable[DoseAlarm]:
@@ -218,7 +226,7 @@ class DoseGuard:
                 CEILING_STOP,
                 STOP,
                 zone,
-                f"{c.message} (d)",
+                f"{c.message}{OVERRIDE_KEY}",
                 per_cm2,
                 c.ceiling_per_cm2,
             )
