@@ -387,7 +387,8 @@ def _strip_lines(strip: StripView, pitch: int, span: int) -> tuple[str, str]:
     """A strip's setpoint and speed paths in plot units (``_Plot``), column-wise: segments
     ``pitch`` apart, each ``span`` wide."""
     sizes, speed, setp = strip.sizes, strip.speed, strip.setpoint
-    if all(sizes):  # the usual strip: every segment has points
+    every_segment_drawn = all(sizes)
+    if every_segment_drawn:  # the usual strip: every segment has points
         x0s = [i * pitch for i in range(len(sizes))]
         drawn = sizes
     else:
@@ -405,7 +406,7 @@ def _strip_lines(strip: StripView, pitch: int, span: int) -> tuple[str, str]:
             _steps([x0 + o for o in offsets[n]], setp[at : at + n], x0 + span)
             for x0, n, at in zip(x0s, drawn, starts, strict=False)
         )
-    elif drawn is sizes:  # one setpoint per segment, neighbours a pitch apart:
+    elif every_segment_drawn:  # one setpoint per segment, neighbours a pitch apart:
         # a line across each, written once per run of segments at one level
         step = f" m{pitch - span},0 h{span}"
         pieces: list[str] = []
