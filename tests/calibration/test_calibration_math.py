@@ -27,6 +27,7 @@ from smpctl.calibration import (
     read_readings,
     summarize,
 )
+from smpctl.calibration.outcome import stopped_run_diagnosis
 from smpctl.errors import ReadingsFileError
 from smpctl.protocol import Fault, Status, Telemetry
 
@@ -312,3 +313,15 @@ def test_a_steady_burn_in_passes_and_an_unsteady_one_fails() -> None:
     found, _ = assess(shaky, plan, max_current_a=3.0, max_temp_c=41.0, interruption=None)
     assert [d.cause for d in found] == [Cause.WEAR]
     assert math.isclose(shaky[0].spread_pct, 2.5)
+
+
+def test_a_run_stopped_on_over_temperature_says_to_let_the_pen_cool() -> None:
+    """Both the speed and the contact calibration word a stopped run through this one
+    diagnosis: over-temperature is its own cause, anything else an interrupted run."""
+    hot = stopped_run_diagnosis(120, int(Fault.OVERTEMP | Fault.BATTERY_LOW), "over-temperature")
+    assert hot.cause is Cause.TEMPERATURE
+    assert "120 Hz" in hot.explanation and "let it cool" in hot.explanation
+    other = stopped_run_diagnosis(80, 0, "the pedal was released")
+    assert other.cause is Cause.INTERRUPTED
+    assert "80 Hz" in other.explanation and "the pedal was released" in other.explanation
+    assert "Calibrate again" in other.explanation

@@ -417,6 +417,43 @@ def test_report_cards_only_the_passes_that_need_a_look(
         assert f"<td class=text>{kind}</td>" in html
 
 
+@pytest.mark.parametrize(
+    ("codec", "data"),
+    [("trace-v99", None), ("trace-u32ms-u16chz-v1", b"not zlib"), (None, b"\x01\x02\x03")],
+    ids=["unknown codec", "corrupt compressed", "not whole points"],
+)
+def test_a_stored_trace_this_release_cannot_read_is_drawn_from_telemetry(
+    three_sessions: Path, tmp_path: Path, codec: str | None, data: bytes | None
+) -> None:
+    """A damaged or newer pass_traces row is not an error for the report: the stalled
+    pass's card draws its trace from the pass's telemetry, as before traces were kept."""
+    copy = tmp_path / "damaged.sqlite3"
+    with Journal.open(three_sessions, writer=False) as journal:
+        passes = journal.passes(sessions_of(three_sessions, "C-0301")[1])
+    stalled = next(p for p in passes if p.outcome is not None and p.outcome.value.startswith("i"))
+    with sqlite3.connect(three_sessions) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+        sets = ", ".join(
+            f"{column} = ?" for column, value in (("codec", codec), ("data", data)) if value
+        )
+        values = [value for value in (codec, data) if value]
+        changed = dst.execute(
+            f"UPDATE pass_traces SET {sets} WHERE pass_uid = ?", (*values, stalled.uid)
+        )
+        assert changed.rowcount == 1
+    reports = {}
+    for name, path in (("stored", three_sessions), ("damaged", copy)):
+        out = tmp_path / f"{name}.html"
+        assert main(["logs", "report", "C-0301#2", "-o", str(out), "--journal", str(path)]) == 0
+        reports[name] = out.read_text()
+    card = re.search(
+        rf"<div class='pass bad' id='pass-{stalled.uid[:8]}'>.*?</div>", reports["damaged"]
+    )
+    assert card is not None and 'class="speed-line"' in card.group(0)
+    assert "no telemetry" not in card.group(0)
+    assert len(re.findall(r"\d+,\d+", card.group(0))) >= 20  # a trace, not a stub
+
+
 def test_a_report_on_a_journal_without_stored_traces_reads_them_from_telemetry(
     three_sessions: Path, tmp_path: Path
 ) -> None:
