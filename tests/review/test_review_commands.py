@@ -16,6 +16,7 @@ import pytest
 from smpctl.cli import main
 from smpctl.journal import Journal
 from smpctl.journal.schema import LATEST
+from smpctl.journal.strip_codec import STRIP_PASSES_SQL, strip_of
 from smpctl.review import EVENT_COLUMNS, PASS_COLUMNS, SAMPLE_COLUMNS, filter_sessions, summary
 from smpctl.review.accelerated import PlannedPass, SessionPlan, SessionRecorder
 from smpctl.review.replay import Replay
@@ -452,6 +453,36 @@ def test_a_stored_trace_this_release_cannot_read_is_drawn_from_telemetry(
     assert card is not None and 'class="speed-line"' in card.group(0)
     assert "no telemetry" not in card.group(0)
     assert len(re.findall(r"\d+,\d+", card.group(0))) >= 20  # a trace, not a stub
+
+
+def test_a_zone_strip_that_does_not_hold_all_the_zones_passes_is_drawn_again(
+    three_sessions: Path, tmp_path: Path
+) -> None:
+    """A stored strip is used only when it holds every pass of its zone (one left behind
+    by a pass still open, or edited): otherwise the strip is drawn from the traces."""
+    copy = tmp_path / "stale.sqlite3"
+    session = sessions_of(three_sessions, "C-0301")[1]
+    with sqlite3.connect(three_sessions) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+        # the strip as it stood before the zone's last pass
+        (last,) = dst.execute(
+            "SELECT last_number FROM zone_strips WHERE session_uid = ? AND zone = 'HL'",
+            (session,),
+        ).fetchone()
+        before = strip_of(dst.execute(STRIP_PASSES_SQL, (session, "HL", last - 1)).fetchall())
+        assert before is not None and before.passes >= 1
+        stale = dst.execute(
+            "UPDATE zone_strips SET passes = ?, data = ? WHERE session_uid = ? AND zone = 'HL'",
+            (before.passes, before.view().encode(), session),
+        )
+        assert stale.rowcount == 1
+    out = tmp_path / "stale.html"
+    assert main(["logs", "report", "C-0301#2", "-o", str(out), "--journal", str(copy)]) == 0
+    with Journal.open(copy, writer=False) as journal:
+        passes = journal.passes(session)
+    drawn = strips(parse_report(out)[1])
+    hl = sum(1 for p in passes if p.zone == "HL")
+    assert drawn["HL"] == (hl, hl)
 
 
 def test_a_report_on_a_journal_without_stored_traces_reads_them_from_telemetry(
