@@ -42,6 +42,12 @@ def centi_hz(values: Iterable[float]) -> list[int]:
     return [min(_U16_MAX, max(0, round(v))) for v in values]
 
 
+def segment_budget(segments: int) -> int:
+    """Speed points per segment of a strip of ``segments``: drawing and reading a strip
+    must agree, or a reader would reduce every stored strip again."""
+    return max(2, STRIP_POINTS // max(1, segments))
+
+
 def mean_points(
     speed: Sequence[float], setpoint: Sequence[int], points: int
 ) -> tuple[list[float], list[int]]:
@@ -91,7 +97,7 @@ class StripView(NamedTuple):
 
     def budget(self) -> int:
         """Points per segment."""
-        return max(2, STRIP_POINTS // max(1, len(self.firsts)))
+        return segment_budget(len(self.firsts))
 
     def encode(self) -> bytes:
         """Little-endian: width and segment count (u32), then per segment first, last,
@@ -225,7 +231,7 @@ class ZoneStrip:
     def view(self) -> StripView:
         """The strip as drawn: every segment reduced to the budget."""
         segments = self._segments
-        budget = max(2, STRIP_POINTS // max(1, len(segments)))
+        budget = segment_budget(len(segments))
         reduced = [mean_points(s.speed, s.setpoint, budget) for s in segments]
         return StripView(
             self.width,
