@@ -31,7 +31,7 @@ from smpctl.journal.strip_codec import (
     read_strip,
     strip_of,
 )
-from smpctl.journal.trace_codec import TracePoint
+from smpctl.journal.trace_codec import TracePoint, encode_trace
 from smpctl.protocol import SimAction, Status, Telemetry
 from smpctl.review import summary
 from smpctl.review.summary import consumables, session_events, zone_rows
@@ -322,6 +322,14 @@ def test_flags_notes_rewrites_moves_and_deletions_keep_the_totals_right(
         journal.set_zone("NAP", "SCR_FUE")
         third = _pass(journal, t0=20_000_000, outcome=Outcome.INTERRUPTED_FAULT)
         assert_derived_agree(journal)
+        # a stored trace rewritten: the zone's strip, drawn from it, goes with it
+        (trace,) = journal.store.rows("SELECT uid FROM pass_traces WHERE pass_uid = ?", (first,))
+        strips = "SELECT zone FROM zone_strips ORDER BY zone"
+        assert journal.store.rows(strips) == [("NAP",), ("OCC",)]
+        flat = encode_trace([TracePoint(i / 10, 90.0, 110.0) for i in range(48)])
+        journal.store.write([Update("pass_traces", trace[0], {"data": flat})])
+        assert journal.store.rows(strips) == [("NAP",)]
+        assert_derived_agree(journal)
         journal.flag_pass("redo", pass_uid=first)
         journal.flag_pass(note="patchy", pass_uid=second)
         journal.flag_pass("redo", pass_uid=third)
@@ -333,6 +341,12 @@ def test_flags_notes_rewrites_moves_and_deletions_keep_the_totals_right(
         journal.store.write([Update("passes", second, {"speed_min_hz": 99.0, "depth_mm": 0.9})])
         assert_derived_agree(journal)
         journal.store.write([Update("passes", third, {"zone": "OCC", "scar": None})])
+        assert_derived_agree(journal)
+        # a pass's cartridge, an event's kind, a stored trace rewritten
+        journal.store.write([Update("passes", second, {"cartridge_uid": None})])
+        assert_derived_agree(journal)
+        (event,) = journal.store.rows("SELECT uid FROM events ORDER BY rowid LIMIT 1")
+        journal.store.write([Update("events", event[0], {"kind": "FAULT_RAISED", "code": 4})])
         assert_derived_agree(journal)
         (session,) = journal.sessions()
         rows = zone_rows(journal, [session.uid])[session.uid]
