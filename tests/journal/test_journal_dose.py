@@ -106,15 +106,21 @@ def test_a_tapping_pass_counts_the_true_skin_strokes_and_their_punctures(
     tapped: TappedSession,
 ) -> None:
     assert len(tapped.passes) == 2
-    for record, truth in zip(tapped.passes, tapped.true_skin, strict=True):
+    for number, (record, truth) in enumerate(zip(tapped.passes, tapped.true_skin, strict=True)):
         assert record.in_skin_strokes is not None and record.strokes is not None
         assert truth > 30  # the hand's random taps: ~25 skin strokes a second
-        # 5 %, and a few strokes on a short pass (strokes in flight at pedal up, the truth
-        # read a moment after)
-        assert abs(record.in_skin_strokes - truth) <= max(4, 0.05 * truth)
         assert record.in_skin_strokes < record.strokes  # the hand lifts between dots
         assert record.needles == 3
         assert record.punctures == record.in_skin_strokes * 3
+        if number == 0:
+            # the warm-up: with no calibration the detector learns the free-running current
+            # as it goes, and calls what it sees before that air (a hand already on the skin
+            # at pedal down goes uncounted for a moment), never more than there was
+            assert 0.75 * truth <= record.in_skin_strokes <= truth + 4
+            continue
+        # 5 %, and a few strokes on a short pass (strokes in flight at pedal up, the truth
+        # read a moment after)
+        assert abs(record.in_skin_strokes - truth) <= max(4, 0.05 * truth)
 
 
 def test_one_detector_follows_every_sample_across_passes(tapped: TappedSession) -> None:
